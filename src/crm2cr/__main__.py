@@ -1,0 +1,3 @@
+from crm2cr.cli.main import main
+
+main()

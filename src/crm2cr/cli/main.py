@@ -1,0 +1,57 @@
+"""The `crm2cr` Typer app: command groups, and the one place errors are rendered."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from crm2cr import __version__
+from crm2cr.cli import emulate
+from crm2cr.cli.output import print_error
+from crm2cr.errors import Crm2crError
+
+app = typer.Typer(
+    name="crm2cr",
+    help="Keep Dynamics 365 marketing lists and CleverReach groups in sync.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(emulate.app, name="emulate")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"crm2cr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """crm2cr: Dynamics 365 ⇄ CleverReach."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turn crm2cr errors into a message and an exit code."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except Crm2crError as error:
+        print_error(error)
+        sys.exit(error.exit_code)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -1,0 +1,1 @@
+"""What both emulators share: options, clock, tokens, faults, journal, runner."""
