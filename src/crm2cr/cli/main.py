@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from crm2cr import __version__
@@ -43,14 +42,16 @@ def main(argv: list[str] | None = None) -> None:
     except Crm2crError as error:
         print_error(error)
         sys.exit(error.exit_code)
-    except click.UsageError as exc:
-        exc.show()
-        sys.exit(2)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.Abort:
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
         sys.exit(1)
+    except typer.TyperException as exc:
+        # Usage errors (unknown command, bad option value) show their own message; exit 2.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     except KeyboardInterrupt:
         sys.exit(130)
     if isinstance(code, int) and code:

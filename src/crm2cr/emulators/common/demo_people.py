@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from functools import cache
 
+# fmt: off
 FIRST_NAMES = (
     "Anna", "Lukas", "Marie", "Leon", "Sophie", "Felix", "Emma", "Jonas", "Mia", "Paul",
     "Hannah", "Ben", "Lea", "Finn", "Laura", "Elias", "Lena", "Noah", "Clara", "Tim",
@@ -39,6 +40,7 @@ OWNERS = (("Max", "Admin"), ("Sabine", "Vertrieb"), ("Thomas", "Marketing"),
 FEMALE = frozenset({"Anna", "Marie", "Sophie", "Emma", "Mia", "Hannah", "Lea", "Laura", "Lena",
                     "Clara", "Julia", "Sarah", "Katharina", "Nina", "Eva", "Grace", "Chloe",
                     "Isabel", "Ava", "Ella"})
+# fmt: on
 
 SEED = 20261123
 
@@ -65,8 +67,20 @@ class DemoPerson:
 
 
 def _ascii(text: str) -> str:
-    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe",
-                           "Ü": "Ue", " ": "", "&": "", ".": ""})
+    table = str.maketrans(
+        {
+            "ä": "ae",
+            "ö": "oe",
+            "ü": "ue",
+            "ß": "ss",
+            "Ä": "Ae",
+            "Ö": "Oe",
+            "Ü": "Ue",
+            " ": "",
+            "&": "",
+            ".": "",
+        }
+    )
     return text.translate(table).lower()
 
 
@@ -84,8 +98,9 @@ def companies(count: int = 60) -> tuple[DemoCompany, ...]:
         if domain in seen:
             continue
         seen.add(domain)
-        result.append(DemoCompany(len(result), name, domain, rng.choice(CITIES),
-                                  rng.randrange(len(OWNERS))))
+        result.append(
+            DemoCompany(len(result), name, domain, rng.choice(CITIES), rng.randrange(len(OWNERS)))
+        )
     return tuple(result)
 
 
@@ -103,6 +118,9 @@ def people(count: int = 400) -> tuple[DemoPerson, ...]:
             continue
         used.add(email)
         gender = 2 if first in FEMALE else 1
-        result.append(DemoPerson(len(result), first, last, email, firm, firms[firm].city,
-                                 gender, firms[firm].owner))
+        result.append(
+            DemoPerson(
+                len(result), first, last, email, firm, firms[firm].city, gender, firms[firm].owner
+            )
+        )
     return tuple(result)
