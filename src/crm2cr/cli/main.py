@@ -7,7 +7,7 @@ import sys
 import typer
 
 from crm2cr import __version__
-from crm2cr.cli import emulate
+from crm2cr.cli import demo, emulate
 from crm2cr.cli.output import print_error
 from crm2cr.errors import Crm2crError
 
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(emulate.app, name="emulate")
+app.add_typer(demo.app, name="demo")
 
 
 def _version(value: bool) -> None:
