@@ -20,8 +20,10 @@ errors. Messages and hints never contain a secret.
     │   ├── ForbiddenError         403: scope, quota or privilege
     │   │   └── PrivilegeDenied    403 naming a missing Dataverse privilege
     │   ├── NotFoundError          404
+    │   │   └── NoMarketingLists   404 on /lists: the organisation has no marketing lists
     │   ├── ConflictError          409 / 412: duplicate or version mismatch
     │   ├── ValidationError        400: the service rejected the input
+    │   │   └── ChangeTokenExpired a change-tracking token is too old: read everything again
     │   ├── BatchTooLarge          413
     │   └── ProtocolError          an answer that does not have the documented shape
     └── SyncError: a sync run could not go on safely
@@ -206,12 +208,20 @@ class NotFoundError(ApiError):
     """404: the record, group or route does not exist."""
 
 
+class NoMarketingLists(NotFoundError):
+    """404 on /lists: a bare Dataverse environment without the Dynamics 365 apps has no lists."""
+
+
 class ConflictError(ApiError):
     """409 or 412: a duplicate key, or the record changed since it was read."""
 
 
 class ValidationError(ApiError):
     """400: the service rejected the request's input."""
+
+
+class ChangeTokenExpired(ValidationError):
+    """400 ExpiredVersionStamp: the delta token expired; the caller reads the full table again."""
 
 
 class BatchTooLarge(ApiError):
