@@ -17,6 +17,7 @@ errors. Messages and hints never contain a secret.
     │   │   ├── ServerError        5xx
     │   │   └── ConnectionLost     the connection dropped or timed out
     │   ├── AuthError (exit 2)     401: token missing, wrong or expired
+    │   │   └── OAuthError         a token endpoint refused a grant {error, error_description}
     │   ├── ForbiddenError         403: scope, quota or privilege
     │   │   └── PrivilegeDenied    403 naming a missing Dataverse privilege
     │   ├── NotFoundError          404
@@ -173,6 +174,36 @@ class AuthError(ApiError):
     """401: the token is missing, wrong or expired, and a fresh one did not help."""
 
     exit_code = 2
+
+
+class OAuthError(AuthError):
+    """A token endpoint refused a grant: `{"error", "error_description"}` (RFC 6749 §5.2)."""
+
+    def __init__(
+        self,
+        service: str,
+        status: int,
+        error: str,
+        error_description: str = "",
+        *,
+        hint: str = "",
+        method: str = "",
+        url: str = "",
+    ) -> None:
+        text = f"{error} ({first_line(error_description)})" if error_description else error
+        super().__init__(
+            service,
+            status,
+            text,
+            code=error,
+            method=method,
+            url=url,
+            hint=hint
+            or f"Run 'crm2cr connect {service} --help' and sign in to {service_label(service)} "
+            "again.",
+        )
+        self.error = error
+        self.error_description = error_description
 
 
 class ForbiddenError(ApiError):
