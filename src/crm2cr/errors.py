@@ -29,7 +29,8 @@ errors. Messages and hints never contain a secret.
     │   └── ProtocolError          an answer that does not have the documented shape
     └── SyncError: a sync run could not go on safely
         ├── SideEmpty              a side reads as empty while links say it had members
-        └── ReadOnlyViolation      a write was planned for a side the direction keeps read-only
+        ├── ReadOnlyViolation      a write was planned for a side the direction keeps read-only
+        └── ReactivationRefused    a request would re-activate an unsubscribed receiver
 """
 
 from __future__ import annotations
@@ -273,6 +274,10 @@ class SideEmpty(SyncError):
 
 class ReadOnlyViolation(SyncError):
     """A write was planned for a side that the coupling's direction keeps read-only."""
+
+
+class ReactivationRefused(SyncError):
+    """A request would have re-activated an unsubscribed receiver (SPEC invariant 2)."""
 
 
 _LABELS = {"dataverse": "Dataverse", "cleverreach": "CleverReach"}
