@@ -1,0 +1,75 @@
+"""A real emulator store with the standard tables, and a FetchXML runner over it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from crm2cr.emulators.common.clock import Clock
+from crm2cr.emulators.dataverse import standard_tables
+from crm2cr.emulators.dataverse.fetchxml_parse import parse_fetchxml
+from crm2cr.emulators.dataverse.fetchxml_sql import Principal, compile_fetch
+from crm2cr.emulators.dataverse.records import new_row
+from crm2cr.emulators.dataverse.store import Store
+
+NOW = datetime(2026, 3, 31, 14, 30, 5, tzinfo=UTC)
+USER = "00000000-0000-4000-8000-0000000000a1"
+OTHER_USER = "00000000-0000-4000-8000-0000000000a2"
+UNIT = "00000000-0000-4000-8000-0000000000b1"
+OTHER_UNIT = "00000000-0000-4000-8000-0000000000b2"
+
+
+class Org:
+    """Rows in a real Store, addressed by short names in tests."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.ids: dict[str, str] = {}
+
+    def add(self, table: str, key: str, /, **values: Any) -> str:
+        entity = self.store.metadata.require(table)
+        record_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{table}/{key}"))
+        row = {entity.primary_id: record_id, **values}
+        user = values.get("ownerid", USER)
+        unit = values.get("owningbusinessunit", UNIT)
+        self.store.insert(table, new_row(entity, row, user_id=user, business_unit_id=unit))
+        self.ids[key] = record_id
+        return record_id
+
+    def names(self, ids: list[str]) -> list[str]:
+        by_id = {v: k for k, v in self.ids.items()}
+        return sorted(by_id[i] for i in ids)
+
+    def fetch(
+        self, xml: str, *, now: datetime = NOW, user: str = USER, unit: str = UNIT
+    ) -> list[str]:
+        """The names of the root records the query selects."""
+        query = parse_fetchxml(xml)
+        compiled = compile_fetch(
+            query, self.store.metadata, now=now, principal=Principal(user, unit)
+        )
+        sql, params = compiled.page_sql(limit=10_000)
+        rows = self.store.query(sql, params)
+        key = next(c.labels[0] for c in compiled.columns if c.attribute.is_primary_id)
+        return self.names([r[key] for r in rows])
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    store = Store(None, Clock(NOW.timestamp()))
+    standard_tables.install(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def org(store: Store) -> Org:
+    return Org(store)
+
+
+def stamp(*parts: int) -> int:
+    return int(datetime(*parts, tzinfo=UTC).timestamp())  # type: ignore[misc]
