@@ -103,14 +103,18 @@ def _send_halving(
     pending: deque[list[T]] = deque([chunk])
     while pending:
         part = pending.popleft()
+        limit = size.current
+        if len(part) > limit:  # the session's size shrank since this part was cut
+            pending.extendleft(reversed([part[i : i + limit] for i in range(0, len(part), limit)]))
+            continue
         try:
             results.extend(send(part))
         except BatchTooLarge as exc:
             if len(part) == 1:  # too large on its own: that item fails, the rest goes on
                 results.append(ItemResult(part[0], False, exc.api_message))
                 continue
-            half = size.shrink(len(part) // 2)
-            pending.extendleft(reversed([part[i : i + half] for i in range(0, len(part), half)]))
+            size.shrink(len(part) // 2)
+            pending.appendleft(part)
     return results
 
 

@@ -1,0 +1,1 @@
+"""The CleverReach client against its emulator over real HTTP."""
