@@ -71,5 +71,5 @@ def org(store: Store) -> Org:
     return Org(store)
 
 
-def stamp(*parts: int) -> int:
-    return int(datetime(*parts, tzinfo=UTC).timestamp())  # type: ignore[misc]
+def stamp(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())

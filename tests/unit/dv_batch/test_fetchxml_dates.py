@@ -17,8 +17,10 @@ from crm2cr.emulators.dataverse.fetchxml_dates import (
 NOW = datetime(2026, 3, 31, 14, 30, 5, tzinfo=UTC)
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def contains(r: DateRange, moment: datetime) -> bool:

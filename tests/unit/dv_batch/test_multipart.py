@@ -6,6 +6,7 @@ import pytest
 
 from crm2cr.emulators.dataverse.errors import ODataError
 from crm2cr.emulators.dataverse.multipart import (
+    BatchItem,
     BatchRequest,
     ChangeSet,
     ChangeSetResponse,
@@ -248,7 +249,7 @@ def test_response_encoding_uses_batchresponse_boundaries_and_crlf() -> None:
 
 
 def test_request_encoding_round_trips() -> None:
-    items = [
+    items: list[BatchItem] = [
         ChangeSet(
             (
                 BatchRequest(
