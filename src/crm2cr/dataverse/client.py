@@ -32,7 +32,7 @@ from crm2cr.dataverse.lists import MarketingLists
 from crm2cr.dataverse.metadata import Metadata
 from crm2cr.dataverse.models import Page, Record, WhoAmI
 from crm2cr.dataverse.paging import FetchXmlPager, NextLinkPager, root_entity, rows_of
-from crm2cr.dataverse.query import Expand, Query, key_segment, name
+from crm2cr.dataverse.query import Expand, Query, encode_params, key_segment, name
 from crm2cr.dataverse.records import Records
 from crm2cr.dataverse.solutions import Solutions
 from crm2cr.errors import ConnectionLost, InvalidInput, ProtocolError
@@ -163,10 +163,11 @@ class DataverseClient:
             extensions[IDEMPOTENT] = idempotent
         if read_only:
             extensions[READ_ONLY] = True
+        if params:
+            url = f"{url}{'&' if '?' in url else '?'}{encode_params(params)}"
         request = self.http.build_request(
             method,
             url,
-            params=params,
             content=content,
             headers=all_headers,
             extensions=extensions,

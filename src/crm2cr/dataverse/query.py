@@ -3,8 +3,8 @@
 Values are never pasted into a filter as raw text: every literal goes through
 `literal()`, which doubles quotes in strings and writes GUIDs, dates and
 numbers in the form Dataverse expects; names must be plain identifiers (or
-one `nav/column` path). URL encoding is left to httpx, which encodes query
-parameter values completely (`+ & $ , / : ; = ? @` included).
+one `nav/column` path). `encode_params` percent-encodes the values completely
+(`+ & $ , / : ; = ? @` and spaces as %20, never `+`, §4.1).
 
     q = Query(select=("fullname", "emailaddress1"),
               filter=col("statecode").eq(0) & col("emailaddress1").startswith("o'b"),
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import urllib.parse
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -243,6 +244,18 @@ class Query:
             params["$count"] = "true"
         params.update(self.extra)
         return params
+
+
+def encode_params(params: Mapping[str, str]) -> str:
+    """A query string with every reserved character of a value percent-encoded.
+
+    Not form encoding: a space is %20, since a `+` is a literal plus to an
+    OData server that does not decode forms.
+    """
+    return "&".join(
+        f"{urllib.parse.quote(k, safe='$')}={urllib.parse.quote(v, safe='')}"
+        for k, v in params.items()
+    )
 
 
 def key_segment(entity_set: str, record_id: str | uuid.UUID) -> str:

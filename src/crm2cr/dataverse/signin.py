@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -241,7 +242,11 @@ class UsernamePassword(_UserSource):
         return f"UsernamePassword(org_url={self.org_url!r}, username={self.username!r})"
 
     def interactive(self) -> Mapping[str, Any] | None:
-        result: Mapping[str, Any] = self.app.acquire_token_by_username_password(
-            self.username, self._password, scopes=self.scopes
-        )
+        with warnings.catch_warnings():
+            # msal warns that ROPC is discouraged; the user chose it knowingly
+            # (`connect crm --username`), and a warning would only clutter the CLI.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            result: Mapping[str, Any] = self.app.acquire_token_by_username_password(
+                self.username, self._password, scopes=self.scopes
+            )
         return result
