@@ -114,7 +114,10 @@ def test_static_token_and_result_parsing() -> None:
     assert token.expires_at == 3609.0 and "eyJ0b2tlbg" not in repr(token)
     with pytest.raises(SignInError) as refused:
         token_from_result(
-            {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid secret.\nTrace"},
+            {
+                "error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid secret.\nTrace",
+            },
             lambda: 0.0,
         )
     assert refused.value.error == "invalid_client"
@@ -163,7 +166,9 @@ def login() -> Iterator[respx.MockRouter]:
         router.get(f"{LOGIN}/v2.0/.well-known/openid-configuration").respond(
             json=openid_configuration()
         )
-        router.get(url__regex=r"https://login\.microsoftonline\.com/common/discovery/instance.*").respond(
+        router.get(
+            url__regex=r"https://login\.microsoftonline\.com/common/discovery/instance.*"
+        ).respond(
             json={
                 "tenant_discovery_endpoint": f"{LOGIN}/v2.0/.well-known/openid-configuration",
                 "metadata": [],
@@ -180,8 +185,10 @@ def test_client_credentials_flow(login: respx.MockRouter) -> None:
     """Reference §2.1: ConfidentialClientApplication, scope {org}/.default; refusal → new token."""
     token_route = login.post(TOKEN_URL).mock(
         side_effect=[
-            httpx.Response(200, json={"token_type": "Bearer", "expires_in": 3599, "access_token": "A1"}),
-            httpx.Response(200, json={"token_type": "Bearer", "expires_in": 3599, "access_token": "A2"}),
+            httpx.Response(
+                200, json={"token_type": "Bearer", "expires_in": 3599, "access_token": t}
+            )
+            for t in ("A1", "A2")
         ]
     )
     source = ClientCredentials(ORG, tenant=TENANT, client_id=CLIENT_ID, client_secret="s3cret!")
@@ -200,7 +207,7 @@ def test_client_credentials_refusal_is_a_sign_in_error(login: respx.MockRouter) 
     """Reference §2.1: MSAL returns error dicts, not exceptions → SignInError."""
     login.post(TOKEN_URL).respond(
         400,
-        json={"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."},
+        json={"error": "invalid_client", "error_description": "AADSTS7000215: Invalid secret."},
     )
     source = ClientCredentials(ORG, tenant=TENANT, client_id=CLIENT_ID, client_secret="wrong")
     with pytest.raises(SignInError) as refused:

@@ -40,9 +40,10 @@ def test_encoded_batch_is_crlf_multipart_with_change_sets_and_content_ids() -> N
     assert "\n" not in text.replace("\r\n", "")  # every line ends in CRLF
     assert text.endswith(f"--{boundary}--\r\n")
     assert "GET /api/data/v9.2/contacts?$select=fullname HTTP/1.1\r\n" in text
-    assert "Content-Type: multipart/mixed; boundary=\"changeset_" in text
+    assert 'Content-Type: multipart/mixed; boundary="changeset_' in text
     assert "Content-ID: 1\r\n" in text and "Content-ID: 2\r\n" in text
-    assert "POST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json; type=entry" in text
+    create = "POST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json; type=entry"
+    assert create in text
     assert '{"parentcustomerid_account@odata.bind": "$1"}' in text
 
 

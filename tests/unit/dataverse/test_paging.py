@@ -13,8 +13,8 @@ from crm2cr.dataverse.paging import (
     PAGING_COOKIE,
     FetchXmlPager,
     NextLinkPager,
-    parse_fetch,
     paging_cookie,
+    parse_fetch,
     root_entity,
     with_page,
 )
@@ -52,7 +52,8 @@ def test_next_links_are_followed_unchanged_until_absent() -> None:
         ]
     )
     pager = NextLinkPager(server, api_url=API)
-    rows = [r["n"] for body in pager.pages("contacts", {"$select": "fullname"}) for r in body["value"]]
+    bodies = pager.pages("contacts", {"$select": "fullname"})
+    rows = [r["n"] for body in bodies for r in body["value"]]
     assert rows == [1, 2, 3, 4, 5]
     assert server.asked == [
         ("contacts", {"$select": "fullname"}),
