@@ -167,6 +167,8 @@ class _BatchRun:
         headers = {**self.inherited, **request.headers}
         response = self.emu.dispatch(request.method, target, headers, body, self.caller)
         entity_url = response.headers.get("OData-EntityId") or response.headers.get("Location")
+        if response.status == 201 and entity_url is None:
+            entity_url = self._created_url(target, response)
         if response.status < 400:
             if entity_url is None and request.method in ("PATCH", "PUT"):
                 entity_url = target.split("?", 1)[0]
@@ -182,6 +184,24 @@ class _BatchRun:
             if request.content_id is not None and entity_url is not None:
                 self.entity_urls[request.content_id] = entity_url
         return _part(response, request.content_id)
+
+    def _created_url(self, target: str, response: InternalResponse) -> str | None:
+        """The address of a record created with `return=representation` (201, no header)."""
+        path = _path_of(target).rstrip("/")
+        entity = self.emu.metadata.by_set(path.rsplit("/", 1)[-1])
+        data = response.json()
+        if entity is None or not isinstance(data, dict):
+            return None
+        key = data.get(entity.primary_id)
+        if not isinstance(key, str):
+            return None
+        if path.startswith(("http://", "https://")):
+            return f"{path}({key})"
+        from crm2cr.emulators.dataverse.app import _BASE_URL  # the request's organisation URL
+
+        if path.startswith("/"):
+            return f"{_BASE_URL.get()}{path}({key})"
+        return f"{_BASE_URL.get()}/api/data/v9.2/{path}({key})"
 
     def _lookup(self, reference: str) -> str:
         url = self.entity_urls.get(reference[1:])

@@ -77,7 +77,7 @@ def run_fetchxml(
         body[f"@{COOKIE}"] = _paging_cookie(entity, rows, compiled, page)
     if more and prefer.wants(MORE):
         body[f"@{MORE}"] = True
-    body["value"] = RecordWriter(compiled, emu.store, prefer).records(rows)
+    body["value"] = RecordWriter(compiled, emu, prefer).records(rows)
     extra = {}
     applied = prefer.applied()
     if applied:

@@ -1,95 +1,74 @@
 """FetchXML result rows → Web API JSON records (reference §3, §4.3, §5).
 
-Differences from an OData query's records, as the service has them: null
-columns are omitted, link-entity columns are named `{alias}.{attribute}`, and
-a root lookup reads as `_x_value` while a linked one keeps its alias name.
-Annotations come only when `Prefer: odata.include-annotations` asks for them,
-each right before its property.
+Values and annotations are formatted by serialize.py, as for OData queries;
+what differs is the shape: null columns are omitted, link-entity columns are
+named `{alias}.{attribute}`, and a root lookup reads as `_x_value` while a
+linked one keeps its alias name.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crm2cr.emulators.dataverse.fetchxml_sql import CompiledFetch, OutputColumn
-from crm2cr.emulators.dataverse.metadata import (
-    INTEGER_KINDS,
-    NUMBER_KINDS,
-    AttributeDef,
-    EntityDef,
-    Metadata,
+from crm2cr.emulators.dataverse.serialize import (
+    FORMATTED,
+    LOOKUP_TABLE,
+    NAVIGATION,
+    Formatter,
+    etag,
+    navigation_name,
+    wire_value,
 )
-from crm2cr.emulators.dataverse.store import Row, Store, quote
+from crm2cr.emulators.dataverse.store import Row
 from crm2cr.emulators.dataverse.wire import Prefer
 
-FORMATTED = "OData.Community.Display.V1.FormattedValue"
-LOOKUP_TABLE = "Microsoft.Dynamics.CRM.lookuplogicalname"
-NAVIGATION = "Microsoft.Dynamics.CRM.associatednavigationproperty"
-
-
-def wire_value(attr: AttributeDef, stored: Any) -> Any:
-    """A stored value as JSON: booleans true/false, DateTime `…Z`, numbers as numbers."""
-    if attr.kind == "Boolean":
-        return bool(stored)
-    if attr.kind == "DateTime":
-        return datetime.fromtimestamp(int(stored), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if attr.kind in INTEGER_KINDS:
-        return int(stored)
-    if attr.kind in NUMBER_KINDS:
-        return float(stored)
-    return stored
-
-
-def formatted_date(stored: Any) -> str:
-    """Dates as the emulator formats them for display: UTC, `M/d/yyyy h:mm tt` (§17.13)."""
-    moment = datetime.fromtimestamp(int(stored), UTC)
-    hour = moment.hour % 12 or 12
-    suffix = "AM" if moment.hour < 12 else "PM"
-    return f"{moment.month}/{moment.day}/{moment.year} {hour}:{moment.minute:02d} {suffix}"
+if TYPE_CHECKING:
+    from crm2cr.emulators.dataverse.app import DataverseEmulator
 
 
 class RecordWriter:
     """Turns the SQL rows of one compiled query into records, with the annotations asked for."""
 
-    def __init__(self, compiled: CompiledFetch, store: Store, prefer: Prefer) -> None:
+    def __init__(self, compiled: CompiledFetch, emu: DataverseEmulator, prefer: Prefer) -> None:
         self.compiled = compiled
-        self.store = store
-        self.metadata: Metadata = store.metadata
-        self.formatted = prefer.wants(FORMATTED)
-        self.lookup_table = prefer.wants(LOOKUP_TABLE)
-        self.navigation = prefer.wants(NAVIGATION)
+        self.formatter = Formatter(emu, prefer)
 
     def records(self, rows: list[Row]) -> list[dict[str, Any]]:
-        names = self._lookup_names(rows) if self.formatted else {}
-        return [self._record(row, names) for row in rows]
+        split = [self._by_source(row) for row in rows]
+        for source in self.compiled.sources:
+            attrs = [c.attribute for c in self.compiled.columns if c.source is source]
+            self.formatter.prime([s[source.sql_alias] for s in split], attrs)
+        return [self._record(parts) for parts in split]
 
-    def _record(self, row: Row, names: dict[tuple[str, str], str]) -> dict[str, Any]:
-        record: dict[str, Any] = {}
-        etag: str | None = None
+    def _by_source(self, row: Row) -> dict[str, Row]:
+        """One SQL row as a storage row per table (logical names, `<lookup>__type`)."""
+        parts: dict[str, Row] = {s.sql_alias: {} for s in self.compiled.sources}
         for column in self.compiled.columns:
-            stored = row[column.labels[0]]
-            if stored is None:
-                continue  # FetchXML omits null columns (§5)
+            target = parts[column.source.sql_alias]
+            name = column.attribute.logical_name
+            target[name] = row[column.labels[0]]
+            if column.attribute.is_lookup:
+                target[f"{name}__type"] = row[column.labels[1]]
+        return parts
+
+    def _record(self, parts: dict[str, Row]) -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        version: Any = None
+        for column in self.compiled.columns:
+            row = parts[column.source.sql_alias]
             attr = column.attribute
-            if attr.logical_name == "versionnumber" and column.source is self.compiled.root:
-                etag = f'W/"{int(stored)}"'
+            value = row.get(attr.logical_name)
+            if value is None:
+                continue  # FetchXML omits null columns (§5)
+            if column.source is self.compiled.root and attr.logical_name == "versionnumber":
+                version = value
                 if column.hidden:
                     continue
             name = self._property_name(column)
-            if attr.is_lookup:
-                target = row[column.labels[1]] or (attr.targets[0] if attr.targets else "")
-                self._lookup_annotations(record, name, attr, column, target, names, stored)
-                record[name] = stored
-                continue
-            if self.formatted:
-                label = self._label(attr, stored)
-                if label is not None:
-                    record[f"{name}@{FORMATTED}"] = label
-            record[name] = wire_value(attr, stored)
-        return {"@odata.etag": etag, **record} if etag is not None else record
+            self._annotate(record, name, column, value, row)
+            record[name] = wire_value(attr, value)
+        return {"@odata.etag": etag(version), **record} if version is not None else record
 
     def _property_name(self, column: OutputColumn) -> str:
         attr = column.attribute
@@ -97,75 +76,21 @@ class RecordWriter:
             return attr.read_name
         return column.name
 
-    def _lookup_annotations(
-        self,
-        record: dict[str, Any],
-        name: str,
-        attr: AttributeDef,
-        column: OutputColumn,
-        target: str,
-        names: dict[tuple[str, str], str],
-        stored: Any,
+    def _annotate(
+        self, record: dict[str, Any], name: str, column: OutputColumn, value: Any, row: Row
     ) -> None:
-        if self.formatted:
-            label = names.get((target, str(stored)))
-            if label is not None:
-                record[f"{name}@{FORMATTED}"] = label
-        if self.navigation:
-            nav = _navigation_name(column.source.entity, attr, target)
-            if nav is not None:
+        formatter = self.formatter
+        if not formatter.annotates:
+            return
+        attr = column.attribute
+        if formatter.want_formatted:
+            text = formatter.formatted(attr, value, row)
+            if text is not None:
+                record[f"{name}@{FORMATTED}"] = text
+        if attr.is_lookup:
+            table = str(row.get(f"{attr.logical_name}__type") or attr.targets[0])
+            if formatter.want_navigation:
+                nav = navigation_name(column.source.entity, attr, table)
                 record[f"{name}@{NAVIGATION}"] = nav
-        if self.lookup_table and target:
-            record[f"{name}@{LOOKUP_TABLE}"] = target
-
-    @staticmethod
-    def _label(attr: AttributeDef, stored: Any) -> str | None:
-        if attr.kind == "Boolean" or attr.is_choice:
-            return attr.label(int(stored))
-        if attr.kind == "DateTime":
-            return formatted_date(stored)
-        if attr.kind == "Money":
-            return f"{float(stored):,.2f}"
-        if attr.kind in INTEGER_KINDS or attr.kind in NUMBER_KINDS:
-            return f"{stored:,}"
-        return None
-
-    def _lookup_names(self, rows: list[Row]) -> dict[tuple[str, str], str]:
-        """Primary names of every lookup target on the page, one query per target table."""
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for column in self.compiled.columns:
-            if not column.attribute.is_lookup:
-                continue
-            for row in rows:
-                value = row[column.labels[0]]
-                if value is not None:
-                    target = row[column.labels[1]] or column.attribute.targets[0]
-                    wanted[target].add(str(value))
-        names: dict[tuple[str, str], str] = {}
-        for target, ids in wanted.items():
-            entity = self.metadata.entity(target)
-            if entity is None or not entity.primary_name:
-                continue
-            for chunk in _chunks(sorted(ids), 500):
-                marks = ", ".join("?" for _ in chunk)
-                for found in self.store.query(
-                    f"SELECT {quote(entity.primary_id)} AS id, {quote(entity.primary_name)} AS name"
-                    f" FROM {quote(entity.logical_name)}"
-                    f" WHERE {quote(entity.primary_id)} IN ({marks})",
-                    chunk,
-                ):
-                    if found["name"] is not None:
-                        names[(target, str(found["id"]))] = str(found["name"])
-        return names
-
-
-def _navigation_name(entity: EntityDef, attr: AttributeDef, target: str) -> str | None:
-    for nav in entity.navigations.values():
-        if nav.attribute == attr.logical_name and (target in nav.targets or not target):
-            return nav.name
-    return None
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+            if formatter.want_lookup_table:
+                record[f"{name}@{LOOKUP_TABLE}"] = table
