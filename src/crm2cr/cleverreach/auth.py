@@ -228,7 +228,9 @@ class TokenSource(Protocol):
     """What `Bearer` needs: the token to send, and a fresh one after a 401."""
 
     def current(self) -> str: ...
-    def refresh(self, stale: str) -> str: ...
+    def refresh(self, stale: str) -> str | None:
+        """A token to resend with, or None when there is none (the 401 stands)."""
+        ...
 
 
 class StaticToken:
@@ -245,14 +247,9 @@ class StaticToken:
     def current(self) -> str:
         return self._token
 
-    def refresh(self, stale: str) -> str:
-        raise AuthError(
-            SERVICE,
-            401,
-            "the token was refused",
-            hint="The token given with --token is wrong or expired; "
-            "run 'crm2cr connect cleverreach --token NEW' with a new one.",
-        )
+    def refresh(self, stale: str) -> str | None:
+        """Nothing to renew: the 401 stands, and reads as "CleverReach refused the token"."""
+        return None
 
 
 class OAuthTokens:
@@ -342,5 +339,7 @@ class Bearer(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {used}"
         response = yield request
         if response.status_code == 401:
-            request.headers["Authorization"] = f"Bearer {self.tokens.refresh(used)}"
-            yield request
+            fresh = self.tokens.refresh(used)
+            if fresh is not None:
+                request.headers["Authorization"] = f"Bearer {fresh}"
+                yield request

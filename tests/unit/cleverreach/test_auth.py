@@ -17,7 +17,7 @@ from crm2cr.cleverreach.auth import (
     authorize_url,
 )
 from crm2cr.cleverreach.webhooks import Registration
-from crm2cr.errors import AuthError, NotConnected
+from crm2cr.errors import NotConnected
 
 MONTH = 2_592_000.0
 
@@ -84,14 +84,11 @@ def test_secrets_never_appear_in_reprs() -> None:
         assert secret not in text
 
 
-def test_a_static_token_is_not_renewed_and_says_how_to_fix_it() -> None:
-    """Reference §3.1, §14: a refused static token is an AuthError with one clear line."""
+def test_a_static_token_is_not_renewed() -> None:
+    """Reference §3.1, §14: a static token has nothing to refresh; the 401 stands."""
     token = StaticToken("static-987654")
     assert token.current() == "static-987654"
-    with pytest.raises(AuthError) as caught:
-        token.refresh("static-987654")
-    assert "--token" in caught.value.one_line()
-    assert "static-987654" not in caught.value.one_line()
+    assert token.refresh("static-987654") is None
     with pytest.raises(NotConnected):
         StaticToken("  ")
 
