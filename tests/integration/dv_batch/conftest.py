@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -47,7 +48,7 @@ class Org:
         return entity_id(response.headers["OData-EntityId"])
 
     def get(self, path: str, **params: str) -> Any:
-        response = self.http.get(path, params=params)
+        response = self.http.get(with_query(path, params))
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -75,7 +76,14 @@ class Org:
 
     def fetch(self, set_name: str, xml: str, *, annotations: bool = True) -> httpx.Response:
         headers = ANNOTATIONS if annotations else {}
-        return self.http.get(set_name, params={"fetchXml": xml}, headers=headers)
+        return self.http.get(with_query(set_name, {"fetchXml": xml}), headers=headers)
+
+
+def with_query(path: str, params: Mapping[str, str]) -> str:
+    """`+` is a literal plus in OData URLs, so spaces go as %20 (as the client sends them)."""
+    if not params:
+        return path
+    return path + "?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
 
 
 def entity_id(url: str) -> str:

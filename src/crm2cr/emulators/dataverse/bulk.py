@@ -4,45 +4,32 @@
 every target names its table in `@odata.type`, all targets are of the
 table of the set, and the call is all-or-nothing: the targets run in one store
 transaction and the first failure rolls every earlier one back and is the
-answer. Each target is written by the same code as a single request
-(`DataverseEmulator.dispatch` of a POST or PATCH), so validation,
-`@odata.bind`, versions and change tracking cannot differ from one-by-one
-writes.
+answer. Each target is written by writes.py, the code behind single POST and
+PATCH requests, so validation, `@odata.bind`, privileges, versions and change
+tracking cannot differ from one-by-one writes; only the HTTP parsing per
+target is saved.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from crm2cr.emulators.dataverse.errors import ODataError, bad_request
-from crm2cr.emulators.dataverse.metadata import EntityDef
-from crm2cr.emulators.dataverse.wire import (
-    Caller,
-    InternalResponse,
-    json_response,
-    no_content,
+from crm2cr.emulators.dataverse.errors import (
+    bad_request,
+    record_not_found,
+    record_not_found_by_key,
 )
+from crm2cr.emulators.dataverse.keys import RecordKey, find_record_id, parse_guid, parse_key
+from crm2cr.emulators.dataverse.metadata import EntityDef
+from crm2cr.emulators.dataverse.wire import Caller, InternalResponse, json_response, no_content
+from crm2cr.emulators.dataverse.writes import create_record, update_record, upsert_record
 
 if TYPE_CHECKING:
     from crm2cr.emulators.dataverse.app import DataverseEmulator
 
 TYPE_KEY = "@odata.type"
 ID_KEY = "@odata.id"
-JSON_HEADERS = {"content-type": "application/json"}
-# An update must not create: If-Match: * turns a missing record into 404 (§7.3).
-UPDATE_HEADERS = {**JSON_HEADERS, "if-match": "*"}
-_ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)\s*$")
-
-
-class _TargetFailed(ODataError):
-    """A target's error answer, raised to roll the whole call back."""
-
-    def __init__(self, response: InternalResponse) -> None:
-        super().__init__(response.status, "", "target failed")
-        self.response = response
 
 
 def create_multiple(
@@ -50,34 +37,32 @@ def create_multiple(
 ) -> InternalResponse:
     """200 `{"@odata.context":…CreateMultipleResponse, "Ids":[…]}`, ids in target order."""
     targets = _targets(entity, body, "CreateMultiple")
-    ids: list[str] = []
-
-    def run() -> None:
-        for target in targets:
-            response = _write(
-                emu, "POST", entity.entity_set, _payload(target), JSON_HEADERS, caller
-            )
-            ids.append(_created_id(response, entity, target))
-
-    failure = _all_or_nothing(emu, run)
-    if failure is not None:
-        return failure
-    context = f"{_api_root(emu)}/$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse"
+    with emu.store.transaction():
+        ids = [create_record(emu, entity, target, caller) for target in targets]
+    context = f"{_api_root()}/$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse"
     return json_response({"@odata.context": context, "Ids": ids})
 
 
 def update_multiple(
     emu: DataverseEmulator, entity: EntityDef, body: dict[str, Any], caller: Caller
 ) -> InternalResponse:
-    """204; every target carries its primary key and must exist."""
+    """204; every target names an existing record (else 404 and nothing is written)."""
     targets = _targets(entity, body, "UpdateMultiple")
-    urls = [_record_url(entity, target, "UpdateMultiple", required=True) for target in targets]
-
-    def run() -> None:
-        for target, url in zip(targets, urls, strict=True):
-            _write(emu, "PATCH", url or "", _payload(target), UPDATE_HEADERS, caller)
-
-    return _all_or_nothing(emu, run) or no_content()
+    keys = [_key(emu, entity, target, "UpdateMultiple") for target in targets]
+    with emu.store.transaction():
+        for target, key in zip(targets, keys, strict=True):
+            if key is None:
+                raise bad_request(
+                    f"Every target of UpdateMultiple needs its primary key '{entity.primary_id}' "
+                    "or an '@odata.id' alternate key."
+                )
+            record_id = find_record_id(emu, entity, key)
+            if record_id is None:
+                if key.record_id is not None:
+                    raise record_not_found(entity.logical_name, key.record_id)
+                raise record_not_found_by_key(entity.logical_name, key.text)
+            update_record(emu, entity, record_id, target, caller)
+    return no_content()
 
 
 def upsert_multiple(
@@ -85,23 +70,21 @@ def upsert_multiple(
 ) -> InternalResponse:
     """204; targets keyed by primary key or `@odata.id` alternate key; a keyless one creates."""
     targets = _targets(entity, body, "UpsertMultiple")
-    urls = [_record_url(entity, target, "UpsertMultiple", required=False) for target in targets]
-
-    def run() -> None:
-        for target, url in zip(targets, urls, strict=True):
-            if url is None:
-                _write(emu, "POST", entity.entity_set, _payload(target), JSON_HEADERS, caller)
+    keys = [_key(emu, entity, target, "UpsertMultiple") for target in targets]
+    with emu.store.transaction():
+        for target, key in zip(targets, keys, strict=True):
+            if key is None:
+                create_record(emu, entity, target, caller)
             else:
-                _write(emu, "PATCH", url, _payload(target), JSON_HEADERS, caller)
-
-    return _all_or_nothing(emu, run) or no_content()
+                upsert_record(emu, entity, key, target, caller)
+    return no_content()
 
 
 def _targets(entity: EntityDef, body: Mapping[str, Any], action: str) -> list[dict[str, Any]]:
     targets = body.get("Targets")
     if not isinstance(targets, list) or not targets:
         raise bad_request(f"{action} needs a non-empty 'Targets' collection.")
-    unknown = set(body) - {"Targets", "@odata.type"}
+    unknown = set(body) - {"Targets", TYPE_KEY}
     if unknown:
         raise bad_request(f"{action} does not have a parameter named '{sorted(unknown)[0]}'.")
     expected = entity.type_name
@@ -122,74 +105,28 @@ def _targets(entity: EntityDef, body: Mapping[str, Any], action: str) -> list[di
     return targets
 
 
-def _payload(target: Mapping[str, Any]) -> bytes:
-    body = {k: v for k, v in target.items() if k not in (TYPE_KEY, ID_KEY)}
-    return json.dumps(body, ensure_ascii=False).encode()
-
-
-def _record_url(
-    entity: EntityDef, target: Mapping[str, Any], action: str, *, required: bool
-) -> str | None:
-    """`contacts(<id>)` from the primary key, or the `@odata.id` alternate-key address."""
-    key = target.get(entity.primary_id)
-    if isinstance(key, str) and key:
-        return f"{entity.entity_set}({key})"
+def _key(
+    emu: DataverseEmulator, entity: EntityDef, target: Mapping[str, Any], action: str
+) -> RecordKey | None:
+    """The record a target addresses: its primary key, or the `@odata.id` alternate key."""
+    record_id = target.get(entity.primary_id)
+    if isinstance(record_id, str) and record_id:
+        return RecordKey(record_id, record_id=parse_guid(record_id))
     address = target.get(ID_KEY)
-    if isinstance(address, str) and address:
-        relative = address.rsplit("/", 1)[-1] if "/" in address.split("(", 1)[0] else address
-        if not relative.startswith(f"{entity.entity_set}("):
-            raise bad_request(
-                f"The '@odata.id' '{address}' of a target of {action} does not address a "
-                f"'{entity.logical_name}' record."
-            )
-        return relative
-    if required:
+    if not isinstance(address, str) or not address:
+        return None
+    # `contacts(emailaddress1='a@b.c')`, relative or absolute.
+    tail = address.rsplit("/", 1)[-1] if "/" in address.split("(", 1)[0] else address
+    prefix = f"{entity.entity_set}("
+    if not tail.startswith(prefix) or not tail.endswith(")"):
         raise bad_request(
-            f"Every target of {action} needs its primary key '{entity.primary_id}' or an "
-            "'@odata.id'."
+            f"The '@odata.id' '{address}' of a target of {action} does not address a "
+            f"'{entity.logical_name}' record."
         )
-    return None
+    return parse_key(emu, entity, tail[len(prefix) : -1])
 
 
-def _write(
-    emu: DataverseEmulator,
-    method: str,
-    url: str,
-    payload: bytes,
-    headers: Mapping[str, str],
-    caller: Caller,
-) -> InternalResponse:
-    response = emu.dispatch(method, url, headers, payload, caller)
-    if response.status >= 400:
-        raise _TargetFailed(response)
-    return response
-
-
-def _all_or_nothing(emu: DataverseEmulator, run: Callable[[], None]) -> InternalResponse | None:
-    """Run every target in one transaction; the first failure rolls back and is returned."""
-    try:
-        with emu.store.transaction():
-            run()
-    except _TargetFailed as failure:
-        return failure.response
-    return None
-
-
-def _created_id(response: InternalResponse, entity: EntityDef, target: Mapping[str, Any]) -> str:
-    address = response.headers.get("OData-EntityId") or response.headers.get("Location") or ""
-    match = _ENTITY_ID.search(address)
-    if match is not None:
-        return match.group(1).lower()
-    data = response.json() if response.body else None
-    if isinstance(data, dict) and isinstance(data.get(entity.primary_id), str):
-        return str(data[entity.primary_id])
-    key = target.get(entity.primary_id)
-    if isinstance(key, str):
-        return key.lower()
-    raise bad_request(f"The created '{entity.logical_name}' record did not report its id.")
-
-
-def _api_root(emu: DataverseEmulator) -> str:
+def _api_root() -> str:
     # The organisation URL of the request being served (set by the app per request).
     from crm2cr.emulators.dataverse.app import _BASE_URL
 
