@@ -8,6 +8,7 @@ import pytest
 
 from crm2cr.cleverreach import Activation, CleverReachClient, ReceiverData
 from crm2cr.cleverreach.models import Receiver
+from crm2cr.cleverreach.receivers import EVENTS, TAGS
 from crm2cr.errors import BatchTooLarge, ConflictError, NotFoundError, ValidationError
 from tests.integration.cleverreach.helpers import addresses, fill, new_group, raw
 from tests.support.cleverreach import CleverReachHarness
@@ -245,6 +246,53 @@ class ConsentContract:
         mail = next(m for m in mails if m["email"] == ANNA)
         h.control("POST", f"outbox/{mail['id']}/confirm")
         assert cr.receivers.get(group.id, ANNA).active
+
+    def test_a_receiver_is_changed_in_place(self, cr: CleverReachClient) -> None:
+        """Reference §6.5, §6.8: PUT any subset, one value, a new address; delete account-wide."""
+        group = new_group(cr)
+        first = cr.attributes.create("firstname")
+        cr.attributes.create("city")
+        cr.receivers.upsert(
+            group.id, [ReceiverData(ANNA, global_attributes={"firstname": "A", "city": "Köln"})]
+        )
+        anna = cr.receivers.update(
+            group.id, ANNA, ReceiverData(ANNA, global_attributes={"firstname": "Anna"})
+        )
+        assert anna.global_attributes == {"firstname": "Anna", "city": "Köln"}
+        cr.receivers.set_attribute(anna.id, first.id, "Änne")
+        assert cr.receivers.get(group.id, anna.id).global_attributes["firstname"] == "Änne"
+        cr.receivers.change_email(anna.id, "anna.neu@example.org")
+        moved = cr.receivers.get(group.id, "anna.neu@example.org")
+        assert moved.id == anna.id
+        assert cr.receivers.find(group.id, ANNA) is None
+        assert cr.receivers.delete_account("anna.neu@example.org") is True
+        assert cr.receivers.find(group.id, anna.id) is None
+        assert cr.receivers.delete_account("anna.neu@example.org") is False
+
+    def test_lists_carry_events_and_tags_only_when_asked(self, cr: CleverReachClient) -> None:
+        """Reference §6.2: `detail` bitmask 1 events, 4 tags; single GETs include them."""
+        group = new_group(cr)
+        cr.receivers.upsert(group.id, [ReceiverData(ANNA, tags=("CRM.Kunde",))])
+        (plain,) = cr.receivers.stream(group.id)
+        assert plain.tags == [] and plain.events == []
+        (detailed,) = cr.receivers.stream(group.id, detail=EVENTS | TAGS)
+        assert detailed.tags == ["CRM.Kunde"] and detailed.events
+        single = cr.receivers.get(group.id, ANNA)
+        assert single.tags == ["CRM.Kunde"] and single.events
+
+    def test_an_opt_out_mail_deactivates_when_confirmed(
+        self, h: CleverReachHarness, cr: CleverReachClient
+    ) -> None:
+        """Reference §10: `send/deactivate`; the confirmed opt-out deactivates."""
+        group = new_group(cr)
+        fill(cr, group.id, [ANNA])
+        (form,) = cr.forms.all(group_id=group.id)
+        assert cr.forms.get(form.id).id == form.id
+        cr.forms.send_deactivate(form.id, ANNA)
+        assert cr.receivers.get(group.id, ANNA).active
+        mail = next(m for m in h.control("GET", "outbox") if m["email"] == ANNA)
+        h.control("POST", f"outbox/{mail['id']}/confirm")
+        assert not cr.receivers.get(group.id, ANNA).active
 
     def test_no_client_write_reactivates_an_unsubscribed_receiver(
         self, h: CleverReachHarness, cr: CleverReachClient

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
@@ -137,6 +138,17 @@ class ProtocolContract:
         assert cr.whoami().id
         assert len(journal_paths(h, "/oauth/token.php")) == 2
         assert len(journal_paths(h, "/v3/debug/whoami")) == 3
+
+    def test_concurrent_401s_refresh_the_token_once(self, start: Start) -> None:
+        """Reference §14 Tokens: thread-safe; one refresh serves every waiting request."""
+        h = start(STRICT)
+        cr = h.client()
+        cr.whoami()
+        h.control("POST", "tokens/expire")
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            accounts = list(pool.map(lambda _: cr.whoami(), range(12)))
+        assert len({a.id for a in accounts}) == 1
+        assert len(journal_paths(h, "/oauth/token.php")) == 2
 
     def test_a_token_is_renewed_a_week_before_it_expires(self, start: Start) -> None:
         """Reference §3.4, §14 Tokens: renew with less than min(7 days, lifetime/4) left."""

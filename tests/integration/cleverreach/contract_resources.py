@@ -168,6 +168,18 @@ class ResourceContract:
         assert mailing_id in {r.id for r in cr.mailings.reports()}
         assert MailingFigures.of(cr.mailings.report(mailing_id)) == figures
 
+    def test_a_waiting_mailing_can_be_stopped(
+        self, h: CleverReachHarness, cr: CleverReachClient
+    ) -> None:
+        """Reference §8.1, §8.3: `stop` turns a waiting mailing back into a draft."""
+        group = new_group(cr)
+        fill(cr, group.id, addresses(5))
+        mailing_id = cr.mailings.create_draft(draft(group.id))
+        cr.mailings.release(mailing_id, at=h.control("GET", "health")["time"] + 600)
+        assert mailing_id in {m.id for m in cr.mailings.by_state("waiting")["waiting"]}
+        cr.mailings.stop(mailing_id)
+        assert cr.mailings.get(mailing_id).state == "draft"
+
     def test_webhook_registration_needs_the_handshake(self, cr: CleverReachClient) -> None:
         """Reference §11 (§15.31, §15.32): `<verify> <secret>`; 64/32-character answer."""
         group = new_group(cr)
@@ -211,10 +223,13 @@ class ResourceContract:
             fill(cr, other.id, ["ben@example.org"])
             anna = cr.receivers.create(watched.id, ReceiverData(ANNA))
             h.control("POST", "unsubscribe", {"email": ANNA, "group_id": watched.id})
-            deliveries = hook.wait_for(2)
+            (form,) = cr.forms.all(group_id=watched.id)
+            cr.forms.send_activate(form.id, ANNA)
+            mail = next(m for m in h.control("GET", "outbox") if m["email"] == ANNA)
+            h.control("POST", f"outbox/{mail['id']}/confirm")
+            deliveries = hook.wait_for(3)
             events = [d.body["event"] for d in deliveries]
-            assert events[0] == "receiver.created"
-            assert "receiver.unsubscribed" in events
+            assert events == ["receiver.created", "receiver.unsubscribed", "receiver.subscribed"]
             for delivery in deliveries:
                 assert calltoken_matches(delivery.calltoken, registration.call_token)
                 assert delivery.body["condition"] == watched.id
