@@ -226,3 +226,41 @@ class LoopbackClientCredentials:
                 "without a JSON body",
             )
         return token_from_result(result, self.clock)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """What a 401 tells about where to sign in (§2.2)."""
+
+    authorization_uri: str
+    resource_id: str
+
+    @property
+    def tenant(self) -> str:
+        """The tenant id from `https://login.microsoftonline.com/{tenant}/oauth2/authorize`."""
+        path = httpx.URL(self.authorization_uri).path.strip("/").split("/")
+        tenant = path[0] if path and path[0] else ""
+        # Microsoft's own client maps `common` to `organizations` (§2.2).
+        return "organizations" if tenant == "common" else tenant
+
+    @property
+    def authority(self) -> str:
+        """The authority host and tenant, as msal wants it."""
+        url = httpx.URL(self.authorization_uri)
+        return f"{url.scheme}://{url.netloc.decode()}/{self.tenant}"
+
+
+def parse_challenge(header: str) -> Challenge | None:
+    """`Bearer authorization_uri=…, resource_id=…` → Challenge, or None without one."""
+    scheme, _, params = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    values: dict[str, str] = {}
+    for item in params.split(","):
+        key, sep, value = item.strip().partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip().strip('"')
+    uri = values.get("authorization_uri")
+    if not uri:
+        return None
+    return Challenge(uri, values.get("resource_id", ""))

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from crm2cr.dataverse import prefer as pref
+from crm2cr.dataverse.auth import Challenge, parse_challenge
 from crm2cr.dataverse.batch import BatchWriter
 from crm2cr.dataverse.bulk import BulkWriter
 from crm2cr.dataverse.changes import ChangeTracking
@@ -71,6 +72,43 @@ class ClientSettings:
             raise InvalidInput("Parallel requests are 1 to 16.")
 
 
+class _Buffered(httpx.BaseTransport):
+    """Reads each answer's body inside the transport stack.
+
+    A socket hands back the headers first; a connection that drops half way
+    through the body would otherwise fail later, in the client, where neither
+    counting nor retrying sees it. A page is at most 5000 rows, so reading it
+    here costs nothing that streaming rows one by one would save.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        try:
+            response.read()
+        finally:
+            response.close()
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _Borrowed(httpx.BaseTransport):
+    """A transport the caller owns (e.g. a test's in-process one): closing leaves it open."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        return None
+
+
 class DataverseClient:
     """One organisation's Web API. Build it with `connect`, or over your own httpx.Client."""
 
@@ -99,7 +137,10 @@ class DataverseClient:
         policy: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
     ) -> DataverseClient:
-        """A client for `org_url` (https://contoso.crm4.dynamics.com) over the transport stack."""
+        """A client for `org_url` (https://contoso.crm4.dynamics.com) over the transport stack.
+
+        A given `transport` stays the caller's: closing the client leaves it open.
+        """
         url = httpx.URL(org_url.strip())
         if url.scheme not in ("http", "https") or not url.host:
             raise InvalidInput(
@@ -109,7 +150,8 @@ class DataverseClient:
             )
         counter = counter or RequestCounter()
         settings = settings or ClientSettings()
-        stack = transport_stack(transport, counter=counter, policy=policy, sleep=sleep)
+        inner = _Borrowed(transport) if transport is not None else httpx.HTTPTransport(retries=0)
+        stack = transport_stack(_Buffered(inner), counter=counter, policy=policy, sleep=sleep)
         http = build_http(
             str(url).rstrip("/") + API_PATH + "/",
             auth=auth,
@@ -320,7 +362,10 @@ class DataverseClient:
         return self.json_object(response)
 
     def count(self, entity_set: str) -> int:
-        """`GET /{set}/$count`: a plain-text number (navigation counts may start with a BOM)."""
+        """`GET /{set}/$count`: a plain-text number, capped at 5000 like `@odata.count` (§4.4).
+
+        Navigation counts may start with a BOM.
+        """
         response = self.send("GET", f"{name(entity_set)}/$count")
         text = response.content.decode("utf-8-sig").strip()
         if not text.isdigit():
@@ -364,6 +409,26 @@ class DataverseClient:
             )
         except KeyError as missing:
             raise ProtocolError(SERVICE, 200, f"WhoAmI answered without {missing}") from None
+
+    def sign_in_challenge(self) -> Challenge:
+        """Where this organisation signs in: an unauthenticated GET of the API root (§2.2, §16)."""
+        request = self.http.build_request("GET", self.api_url + "/")
+        try:
+            response = self.http.send(request, auth=None)
+        except httpx.TransportError as exc:
+            raise self._connection_lost(exc, request) from None
+        challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+        if response.status_code != 401 or challenge is None:
+            if looks_like_html(response):
+                raise not_a_dataverse_answer(response)
+            raise ProtocolError(
+                SERVICE,
+                response.status_code,
+                "no sign-in challenge (WWW-Authenticate) from the organisation",
+                method="GET",
+                url=str(request.url),
+            )
+        return challenge
 
     def retrieve_version(self) -> str:
         version = self.call_function("RetrieveVersion").get("Version")
