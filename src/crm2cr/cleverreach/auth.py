@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 TOKEN_PATH = "oauth/token.php"
 AUTHORIZE_PATH = "oauth/authorize.php"
 WEEK = 7 * 24 * 3600.0
-TOKEN_SECRET = "cleverreach.token"
-CREDENTIALS_SECRET = "cleverreach.credentials"
+SECRET_PREFIX = "cleverreach"
+DEFAULT_URL = "https://rest.cleverreach.com"
 
 Now = Callable[[], float]
 
@@ -99,11 +99,18 @@ class ClientCredentials:
 
 
 class TokenStore:
-    """The saved token (and app credentials) in the secret store."""
+    """The saved token and app credentials of one CleverReach host, in the secret store.
 
-    def __init__(self, store: SecretStore | None = None, *, name: str = TOKEN_SECRET) -> None:
+    Kept per host, so a token issued by one server (the emulator, say) is
+    never sent to another.
+    """
+
+    def __init__(self, base_url: str = DEFAULT_URL, *, store: SecretStore | None = None) -> None:
+        url = httpx.URL(base_url)
+        where = f"{url.host}:{url.port}" if url.port else url.host
+        self.token_name = f"{SECRET_PREFIX}.{where}.token"
+        self.credentials_name = f"{SECRET_PREFIX}.{where}.credentials"
         self._store = store
-        self.name = name
 
     @property
     def store(self) -> SecretStore:
@@ -111,17 +118,17 @@ class TokenStore:
         return self._store if self._store is not None else secret_store()
 
     def load(self) -> Token | None:
-        text = self.store.get(self.name)
+        text = self.store.get(self.token_name)
         return Token.from_json(text) if text else None
 
     def save(self, token: Token) -> None:
-        self.store.set(self.name, token.to_json())
+        self.store.set(self.token_name, token.to_json())
 
     def clear(self) -> None:
-        self.store.delete(self.name)
+        self.store.delete(self.token_name)
 
     def load_credentials(self) -> ClientCredentials | None:
-        text = self.store.get(CREDENTIALS_SECRET)
+        text = self.store.get(self.credentials_name)
         if not text:
             return None
         try:
@@ -132,14 +139,14 @@ class TokenStore:
 
     def save_credentials(self, credentials: ClientCredentials) -> None:
         self.store.set(
-            CREDENTIALS_SECRET,
+            self.credentials_name,
             json.dumps(
                 {"client_id": credentials.client_id, "client_secret": credentials.client_secret}
             ),
         )
 
     def clear_credentials(self) -> None:
-        self.store.delete(CREDENTIALS_SECRET)
+        self.store.delete(self.credentials_name)
 
 
 def authorize_url(
@@ -265,7 +272,7 @@ class OAuthTokens:
     ) -> None:
         self.endpoint = endpoint
         self.credentials = credentials
-        self.store = store or TokenStore()
+        self.store = store or TokenStore(str(endpoint.http.base_url))
         self.now = now
         self._lock = threading.Lock()
         self._token: Token | None = None

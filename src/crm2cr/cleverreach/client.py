@@ -24,6 +24,7 @@ import httpx
 from crm2cr.cleverreach.api import Api, one
 from crm2cr.cleverreach.attributes import Attributes
 from crm2cr.cleverreach.auth import (
+    DEFAULT_URL,
     Bearer,
     ClientCredentials,
     OAuthTokens,
@@ -45,7 +46,6 @@ from crm2cr.http import RequestCounter, RetryPolicy, Sleep, build_http, transpor
 
 # §14 Retries: 0.5 s, doubling, at most 30 s apart, 5 tries in all.
 RETRY_POLICY = RetryPolicy(attempts=5, base_delay=0.5, factor=2.0, max_delay=30.0)
-REAL_SERVICE = "https://rest.cleverreach.com"
 
 
 class CleverReachClient:
@@ -155,7 +155,7 @@ class _Buffered(httpx.BaseTransport):
 
 
 def open_client(
-    base_url: str = REAL_SERVICE,
+    base_url: str = DEFAULT_URL,
     *,
     token: str | None = None,
     credentials: ClientCredentials | None = None,
@@ -188,7 +188,7 @@ def open_client(
         if token is not None:
             tokens = StaticToken(token)
         else:
-            store = store or TokenStore()
+            store = store or TokenStore(base_url)
             token_http = build_http(base_url, transport=stack, timeout=timeout)
             extra = (token_http,)
             tokens = OAuthTokens(

@@ -156,7 +156,7 @@ class ProtocolContract:
         clock = [1_700_000_000.0]
         cr = h.client(now=lambda: clock[0])
         cr.whoami()
-        first = TokenStore().load()
+        first = TokenStore(h.base_url).load()
         assert first is not None and first.expires_at == clock[0] + MONTH
         clock[0] += MONTH - 7 * 86_400 - 1  # a week and a second left
         cr.whoami()
@@ -164,13 +164,13 @@ class ProtocolContract:
         clock[0] += 2
         cr.whoami()
         assert len(journal_paths(h, "/oauth/token.php")) == 2
-        renewed = TokenStore().load()
+        renewed = TokenStore(h.base_url).load()
         assert renewed is not None and renewed.access_token != first.access_token
 
     def test_a_refused_refresh_asks_to_reconnect(self, start: Start) -> None:
         """Reference §14 Tokens: a refresh failing with 4xx → reconnect, in one clear line."""
         h = start(STRICT)
-        store = TokenStore()
+        store = TokenStore(h.base_url)
         store.save(Token("expired-access", 1.0, MONTH, "spent-refresh-token"))
         cr = h.client(tokens=OAuthTokens(TokenEndpoint(h.raw), credentials=CREDENTIALS))
         with pytest.raises(OAuthError) as caught:

@@ -57,10 +57,18 @@ def test_tokens_round_trip_through_the_secret_file_with_mode_0600() -> None:
     assert "access-123456" not in secret_file.read_text()
 
 
+def test_tokens_are_kept_per_host() -> None:
+    """Reference §2.1, §3.1: a token one server issued is never sent to another."""
+    TokenStore("http://127.0.0.1:8702").save(Token("emulator-token", 1.0, MONTH))
+    assert TokenStore("https://rest.cleverreach.com").load() is None
+    assert TokenStore("http://127.0.0.1:8703").load() is None
+    assert TokenStore("http://127.0.0.1:8702/").load() == Token("emulator-token", 1.0, MONTH)
+
+
 def test_a_damaged_saved_token_reads_as_none() -> None:
     """Reference §14 Tokens: a token that cannot be read means signing in again."""
     store = TokenStore()
-    store.store.set(store.name, json.dumps({"nothing": 1}))
+    store.store.set(store.token_name, json.dumps({"nothing": 1}))
     assert store.load() is None
 
 
