@@ -474,6 +474,10 @@ class DataverseContract:
         )
         refused = dv.lists.add_members(dynamic, [member])
         assert isinstance(refused.results[0].error, ValidationError)
+        others = [contact(dv, tag) for _ in range(3)]
+        dv.lists.add_members_at_once(static, MemberType.CONTACT, others)
+        assert set(dv.lists.member_ids(static)) == {member, *others}
+        assert dv.lists.get(static).membercount == 4
 
     def test_associate_and_disassociate_change_membership(
         self, dv: DataverseClient, tag: str
@@ -531,19 +535,47 @@ class DataverseContract:
         assert exported[:2] == b"PK"
         assert dv.solutions.import_solution(exported).completed
 
+    def test_an_import_whose_answer_is_lost_is_watched_through_its_job(
+        self, env: DataverseEnv, dv: DataverseClient
+    ) -> None:
+        """Reference §10 ImportSolution: the import may outlast the answer; poll importjobs."""
+        from crm2cr.solution.package import build_solution_zip
+        from crm2cr.solution.schema import SCHEMA, SOLUTION_VERSION
+
+        counter = RequestCounter()
+        watcher = env.client(counter=counter)
+        env.control(
+            "POST",
+            "faults",
+            {
+                "fault_rate": 1.0,
+                "kinds": ["drop-after"],  # the import runs, its answer is lost
+                "exclude_paths": ["/api/data/v9.2/importjobs"],
+            },
+        )
+        job_id = new_id()
+        job = watcher.solutions.import_solution(build_solution_zip(SCHEMA), job_id=job_id)
+        env.control("POST", "faults", {"fault_rate": 0.0})
+        assert job.completed and job.import_job_id == job_id
+        assert counter.snapshot().by_method["POST"] == 1  # the import is never sent twice
+        assert dv.solutions.installed_version("crm2cr") == SOLUTION_VERSION
+
     def test_privileges_and_privilege_denied(self, env: DataverseEnv, dv: DataverseClient) -> None:
         """Reference §13.3, §18.24: RetrieveUserPrivileges names + depths; 403 names prvReadList."""
         me = dv.who_am_i()
         privileges = dv.metadata.user_privileges(me.user_id)
         assert ("prvReadContact", "Global") in {(p.name, p.depth) for p in privileges}
-        users = env.control("GET", "security/users")
-        other = next(u["id"] for u in users if u["id"] != me.user_id)
-        env.control("POST", f"users/{other}/roles", {"roles": []})
-        powerless = env.client(token=f"user:{other}")
+        assert all(p.privilege_id and p.depth for p in privileges)
+        newcomer = dv.records.create(
+            "systemusers",
+            {"firstname": "Neu", "lastname": "Ohne Rollen", "internalemailaddress": "neu@x.de"},
+        )
+        assert dv.metadata.user_privileges(newcomer) == []
+        powerless = env.client(token=f"user:{newcomer}")
         with pytest.raises(PrivilegeDenied) as denied:
             list(powerless.lists.all())
         assert denied.value.privilege == "prvReadList"
-        assert denied.value.code == "0x80040220"
+        assert denied.value.code == "0x80040220" and denied.value.status == 403
 
     # -- §12 change tracking ------------------------------------------------------------------
 

@@ -310,3 +310,16 @@ def test_unreachable_sign_in_server_is_a_sign_in_error(login: respx.MockRouter) 
     source = ClientCredentials(ORG, tenant=TENANT, client_id=CLIENT_ID, client_secret="s")
     with pytest.raises(SignInError, match="no_connection"):
         source.acquire()
+
+
+def test_msal_refuses_a_plain_http_authority() -> None:
+    """Reference §2.3: why emulator tokens come from LoopbackClientCredentials, not msal."""
+    import msal
+
+    with pytest.raises(ValueError, match="https"):
+        msal.ConfidentialClientApplication(
+            CLIENT_ID,
+            client_credential="s",
+            authority=f"http://127.0.0.1:9/{TENANT}",
+            instance_discovery=False,
+        )
