@@ -118,7 +118,7 @@ def test_duplicate_content_ids_make_the_batch_400(service: Service) -> None:
 
 
 def test_dollar_segments_that_are_not_references_pass_through(service: Service) -> None:
-    """`$metadata` starts with `$` but is no Content-ID reference."""
+    """Reference §9: `$metadata` starts with `$` but is no Content-ID reference."""
     response = service.batch([BatchRequest("GET", "$metadata", {}, b"")])
     assert response.status == 200
     (part,) = parts(response)
@@ -133,7 +133,7 @@ def test_nested_batch_is_refused(service: Service) -> None:
 
 
 def test_batch_parts_inherit_batch_level_mscrm_headers_only(service: Service) -> None:
-    """A part keeps its own Prefer; the batch's Prefer (continue-on-error) is not a part's."""
+    """Reference §3, §9: a part keeps its own Prefer; continue-on-error stays the batch's."""
     request = BatchRequest(
         "POST",
         f"{API}/contacts",

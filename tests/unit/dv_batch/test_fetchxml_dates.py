@@ -203,6 +203,7 @@ def test_between_with_dates_covers_the_whole_last_day() -> None:
 
 
 def test_between_with_datetimes_is_inclusive() -> None:
+    """Reference §5: `between`/`not-between` with date-times include both ends."""
     r = date_range("between", ("2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z"), NOW)
     assert contains(r, at(2026, 1, 1, 11))
     assert not contains(r, at(2026, 1, 1, 11, 0, 1))
@@ -212,6 +213,7 @@ def test_between_with_datetimes_is_inclusive() -> None:
 
 
 def test_parse_datetime_reads_iso_forms_as_utc() -> None:
+    """Reference §3: dates are ISO, UTC; offsets are converted."""
     assert parse_datetime("2026-11-22") == at(2026, 11, 22)
     assert parse_datetime("2026-11-22T08:14:03Z") == at(2026, 11, 22, 8, 14, 3)
     assert parse_datetime("2026-11-22T09:14:03+01:00") == at(2026, 11, 22, 8, 14, 3)
@@ -229,12 +231,14 @@ def test_parse_datetime_reads_iso_forms_as_utc() -> None:
     ],
 )
 def test_bad_date_values_are_400(operator: str, values: tuple[str, ...]) -> None:
+    """Reference §5, §17.11: a value the operator cannot use is a 400."""
     with pytest.raises(ODataError) as excinfo:
         date_range(operator, values, NOW)
     assert excinfo.value.status == 400
 
 
 def test_add_months_clamps_to_month_end() -> None:
+    """Reference §5: month operators count calendar months (31 Jan + 1 month = end of Feb)."""
     assert add_months(at(2024, 1, 31), 1) == at(2024, 2, 29)
     assert add_months(at(2026, 1, 15), -13) == at(2024, 12, 15)
     assert add_months(at(2026, 12, 31), 2) == at(2027, 2, 28)

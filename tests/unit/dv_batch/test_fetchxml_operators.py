@@ -183,6 +183,7 @@ def test_nested_or_inside_and(people: Org) -> None:
 
 
 def test_sibling_filters_combine_with_and(people: Org) -> None:
+    """Reference §5: several <filter> siblings of an entity all apply."""
     xml = (
         '<fetch><entity name="contact">'
         f"<filter>{cond('address1_city', 'like', 'B%')}</filter>"
@@ -269,6 +270,7 @@ def test_misused_conditions_are_400_naming_the_problem(
 
 
 def test_unknown_entity_and_link_entity_are_400(people: Org) -> None:
+    """Reference §5, §17.11: an unknown table or lookup is a 400 naming it."""
     with pytest.raises(ODataError) as excinfo:
         people.fetch('<fetch><entity name="nosuch"/></fetch>')
     assert "'nosuch'" in excinfo.value.message
@@ -280,6 +282,7 @@ def test_unknown_entity_and_link_entity_are_400(people: Org) -> None:
 
 
 def test_user_operators_follow_the_principal(people: Org) -> None:
+    """Reference §5: eq-userid / eq-businessid mean the caller and its business unit."""
     xml = where(cond("ownerid", "eq-userid"))
     assert people.fetch(xml, user=OTHER_USER) == ["ben"]
     assert people.fetch(xml, user=USER) == ["anna", "clara", "dora", "emil", "fritz"]

@@ -93,6 +93,7 @@ def test_total_record_count_is_capped_at_5000(service: Service) -> None:
 
 
 def test_top_limits_without_paging_annotations(service: Service) -> None:
+    """Reference §5: `top` limits the answer and does not page."""
     contacts_with_ids(service, ["X1", "X2", "X3"])
     body = fetch(
         service,

@@ -47,6 +47,7 @@ def test_full_marketing_list_query_parses_into_the_model() -> None:
 
 
 def test_neq_is_ne_and_a_single_value_may_be_a_child() -> None:
+    """Reference §5 [C D29]: `neq` is `ne`; one value as attribute or <value> child."""
     query = parse_fetchxml(
         '<fetch><entity name="contact"><filter>'
         '<condition attribute="lastname" operator="neq"><value>x</value></condition>'
@@ -56,6 +57,7 @@ def test_neq_is_ne_and_a_single_value_may_be_a_child() -> None:
 
 
 def test_nested_link_entities_are_walked_depth_first() -> None:
+    """Reference §5: link-entities nest; each gets its own alias."""
     query = parse_fetchxml(
         '<fetch><entity name="contact">'
         '<link-entity name="account" from="accountid" to="parentcustomerid" alias="a">'

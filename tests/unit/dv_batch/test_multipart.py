@@ -131,6 +131,7 @@ def test_similar_boundary_inside_payload_is_not_a_delimiter() -> None:
 
 
 def test_header_continuation_lines_are_folded() -> None:
+    """Reference §9 (RFC 822 folding): a header may continue on an indented line."""
     body = (
         "--b\r\nContent-Type: application/http\r\n\r\n"
         "GET /api/data/v9.2/contacts HTTP/1.1\r\nPrefer: odata.maxpagesize=2,\r\n"
@@ -249,6 +250,7 @@ def test_response_encoding_uses_batchresponse_boundaries_and_crlf() -> None:
 
 
 def test_request_encoding_round_trips() -> None:
+    """Reference §9: the request writer and the parser agree (CRLF, change sets, Content-IDs)."""
     items: list[BatchItem] = [
         ChangeSet(
             (
@@ -270,9 +272,11 @@ def test_request_encoding_round_trips() -> None:
 
 
 def test_unknown_status_gets_a_reason_phrase() -> None:
+    """Reference §9: every inner answer is a full HTTP status line."""
     _, body = encode_batch_response([ResponsePart(299)])
     assert b"HTTP/1.1 299 Unknown\r\n" in body
 
 
 def test_empty_batch_has_no_parts() -> None:
+    """Reference §9: a batch with no parts is well-formed and answers no parts."""
     assert parse_batch("multipart/mixed; boundary=b", b"--b--\r\n") == []
