@@ -37,6 +37,7 @@ from crm2cr.errors import (
     NotFoundError,
     PrivilegeDenied,
     RateLimited,
+    ServerError,
     ValidationError,
 )
 from crm2cr.http import RequestCounter, RetryPolicy
@@ -449,6 +450,35 @@ class DataverseContract:
             assert upserted.ok and [r.entity_id for r in upserted.results] == chosen
         assert len(tagged(dv, tag)) == 9
 
+    def test_only_repeatable_writes_are_retried(self, env: DataverseEnv, tag: str) -> None:
+        """Reference §16, §8: 503 → UpsertMultiple resent, CreateMultiple never (no twins)."""
+        counter = RequestCounter()
+        dv = env.client(counter=counter, policy=RetryPolicy(attempts=3))
+        env.control("POST", "faults", {"fault_rate": 1.0, "kinds": ["503"]})
+        with counter.measuring() as create:
+            created = dv.bulk.create_multiple("contacts", "contact", [{"lastname": tag}])
+        with counter.measuring() as upsert:
+            upserted = dv.bulk.upsert_multiple(
+                "contacts", "contact", [{"contactid": new_id(), "lastname": tag}]
+            )
+        env.control("POST", "faults", {"fault_rate": 0.0})
+        assert create.requests == 1 and upsert.requests == 3
+        assert isinstance(created.results[0].error, ServerError)
+        assert isinstance(upserted.results[0].error, ServerError)
+
+    def test_a_batch_of_reads_is_a_read(self, env: DataverseEnv, tag: str) -> None:
+        """Reference §4.1, §9: GETs in a $batch (long URLs) change nothing and count as reads."""
+        counter = RequestCounter()
+        dv = env.client(counter=counter)
+        record_id = contact(dv, tag)
+        since = env.emulator.journal.last_seq
+        with counter.measuring() as seen:
+            results = dv.batches.read([f"contacts({record_id})?$select=lastname", "WhoAmI"])
+        assert [r.status for r in results] == [200, 200]
+        assert results[0].body["lastname"] == tag
+        assert seen.requests == 1 and seen.writes == 0
+        assert env.emulator.journal.writes_since(since) == []
+
     # -- §10, §11 marketing lists -------------------------------------------------------------
 
     def test_add_member_list(self, dv: DataverseClient, tag: str) -> None:
@@ -623,6 +653,15 @@ class DataverseContract:
         assert limited.value.code == "0x80072322"
         assert limited.value.retry_after is not None
         assert limited.value.retry_after == int(limited.value.retry_after) > 0
+        env.control("POST", "limits", {"requests": 6000, "concurrent": 0, "reset": True})
+        with pytest.raises(RateLimited) as crowded:
+            dv.who_am_i()
+        assert crowded.value.code == "0x80072326"
+        env.control("POST", "limits", {"concurrent": 52, "execution_ms": 0, "reset": True})
+        with pytest.raises(RateLimited) as busy:
+            for _ in range(3):
+                dv.who_am_i()
+        assert busy.value.code == "0x80072321"
 
     def test_retry_after_is_waited_exactly(self, env: DataverseEnv) -> None:
         """Reference §15, §16: 429 → wait Retry-After (through the injected sleep), then resend."""

@@ -86,7 +86,8 @@ def test_customizations_add_the_channel_option_and_relationships(
     assert channel is not None
     (option,) = channel.iter("option")
     assert option.get("value") == str(SCHEMA.publisher.first_option_value())
-    assert option.find("labels/label").get("description") == "CleverReach"  # type: ignore[union-attr]
+    label = option.find("labels/label")
+    assert label is not None and label.get("description") == "CleverReach"
     rel = root.find("EntityRelationships/EntityRelationship[ReferencedEntityName='Contact']")
     assert rel is not None
     assert rel.findtext("EntityRelationshipType") == "OneToMany"

@@ -104,7 +104,7 @@ def run(
     candidates: list[Member] | None = None,
     **pol: object,
 ) -> Plan:
-    pairs = pair_up(members, receivers, links, candidates or [])
+    pairs = pair_up(members, receivers, links, candidates or [], direction)
     return plan(coupling(direction), pairs, policy(**pol))
 
 
