@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from crm2cr.dataverse import prefer as pref
 from crm2cr.dataverse.classify import SERVICE
 from crm2cr.dataverse.models import Change, ChangedRow, DeletedRow
-from crm2cr.dataverse.paging import NextLinkPager, rows_of
+from crm2cr.dataverse.paging import NextLinkPager, rows_of, within_api
 from crm2cr.dataverse.query import Query, name
 from crm2cr.errors import ChangeTokenExpired, ProtocolError
 
@@ -82,7 +82,7 @@ class ChangeFeed:
     def _changes(self, body: Mapping[str, Any]) -> Iterator[Change]:
         link = body.get(DELTA_LINK)
         if isinstance(link, str):
-            if not link.startswith(self.client.api_url + "/"):
+            if not within_api(link, self.client.api_url):
                 raise ProtocolError(SERVICE, 200, "a deltaLink outside the organisation's API")
             self.delta_link = link
         for row in rows_of(body):
@@ -103,7 +103,7 @@ class ChangeFeed:
         columns = [self.primary_id, *(c for c in self.select if c != self.primary_id)]
         if link is None:
             return pager.pages(self.entity_set, Query(select=columns).params())
-        if not link.startswith(self.client.api_url + "/"):
+        if not within_api(link, self.client.api_url):
             raise ProtocolError(SERVICE, 200, "a saved deltaLink for another organisation")
         return pager.pages(link, None)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import defusedxml.ElementTree as SafeET
+import httpx
 
 from crm2cr.errors import InvalidInput, ProtocolError
 
@@ -30,6 +31,20 @@ MORE_RECORDS = "@Microsoft.Dynamics.CRM.morerecords"
 
 # (url, query params or None for a nextLink that already carries them) → JSON body
 FetchPage = Callable[[str, Mapping[str, str] | None], Mapping[str, Any]]
+
+
+def within_api(link: str, api_url: str) -> bool:
+    """Whether an absolute link points into this organisation's API (same origin and path)."""
+    try:
+        url, api = httpx.URL(link), httpx.URL(api_url)
+    except httpx.InvalidURL:
+        return False
+    return (
+        url.scheme == api.scheme
+        and url.host.lower() == api.host.lower()
+        and url.port == api.port
+        and url.path.startswith(api.path.rstrip("/") + "/")
+    )
 
 
 def rows_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -55,7 +70,7 @@ class NextLinkPager:
             link = body.get(NEXT_LINK)
             if not link:
                 return
-            if not isinstance(link, str) or not link.startswith(self.api_url):
+            if not isinstance(link, str) or not within_api(link, self.api_url):
                 # The bearer token goes wherever the link points: only ever to this API.
                 raise ProtocolError(
                     SERVICE, 200, f"a nextLink outside the organisation's API: {link!r:.200}"

@@ -17,6 +17,7 @@ from crm2cr.dataverse.paging import (
     parse_fetch,
     root_entity,
     with_page,
+    within_api,
 )
 from crm2cr.errors import InvalidInput, ProtocolError
 
@@ -156,3 +157,13 @@ def test_fetchxml_helpers_refuse_bad_input() -> None:
         paging_cookie("<cookie")
     text = with_page(FETCH, page=3, count=10, cookie=None)
     assert parse_fetch(text).get("page") == "3"
+
+
+def test_links_must_stay_within_the_api() -> None:
+    """Reference §4.4, §12.1: next and delta links are absolute links into the same API."""
+    assert within_api(f"{API}/contacts?$skiptoken=2", API)
+    assert within_api("https://CONTOSO.crm4.dynamics.com/api/data/v9.2/contacts", API)
+    assert not within_api("https://contoso.crm4.dynamics.com:8443/api/data/v9.2/x", API)
+    assert not within_api("http://contoso.crm4.dynamics.com/api/data/v9.2/x", API)
+    assert not within_api("https://contoso.crm4.dynamics.com/api/data/v9.20/x", API)
+    assert not within_api("https://contoso.crm4.dynamics.com.evil.example/api/data/v9.2/x", API)
