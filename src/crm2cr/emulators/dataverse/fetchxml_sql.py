@@ -14,14 +14,13 @@ outer link's filter restricts the joined rows, not the parent rows.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crm2cr.emulators.dataverse.errors import ODataError, bad_guid, bad_request
-from crm2cr.emulators.dataverse.fetchxml_dates import DATE_OPERATORS, date_range, parse_datetime
+from crm2cr.emulators.dataverse.errors import ODataError, bad_request
+from crm2cr.emulators.dataverse.fetchxml_dates import DATE_OPERATORS, date_range
 from crm2cr.emulators.dataverse.fetchxml_parse import (
     Attribute,
     Condition,
@@ -30,9 +29,8 @@ from crm2cr.emulators.dataverse.fetchxml_parse import (
     LinkEntity,
     Order,
 )
+from crm2cr.emulators.dataverse.fetchxml_values import value_converter
 from crm2cr.emulators.dataverse.metadata import (
-    INTEGER_KINDS,
-    NUMBER_KINDS,
     STRING_KINDS,
     AttributeDef,
     EntityDef,
@@ -45,7 +43,6 @@ STRING_OPERATORS = frozenset(
 )
 USER_OPERATORS = frozenset({"eq-userid", "ne-userid"})
 BUSINESS_OPERATORS = frozenset({"eq-businessid", "ne-businessid"})
-GUID_KINDS = frozenset({"Uniqueidentifier", "Lookup", "Owner", "Customer"})
 
 
 @dataclass(frozen=True)
@@ -225,7 +222,7 @@ class _Compiler:
             return self._date_condition(op, condition.values, attr, column, source.entity)
         if op in STRING_OPERATORS:
             return self._string_condition(op, condition.values[0], attr, column, source.entity)
-        convert = self._converter(attr, source.entity)
+        convert = value_converter(attr, source.entity)
         values = [convert(v) for v in condition.values]
         if op in ("in", "not-in"):
             marks = ", ".join(self._param(v) for v in values)
@@ -280,51 +277,6 @@ class _Compiler:
         # SQLite's LIKE, as the service's, ignores case (ASCII letters) and
         # honours % and _; the store's NOCASE columns compare the same way.
         return f"{column} {negation}LIKE {self._param(pattern)}"
-
-    def _converter(self, attr: AttributeDef, entity: EntityDef) -> Callable[[str], Any]:
-        where = f"{entity.logical_name}.{attr.logical_name}"
-
-        def guid(text: str) -> str:
-            cleaned = text.strip().strip("{}")
-            try:
-                return str(uuid.UUID(cleaned))
-            except ValueError:
-                raise bad_guid(text) from None
-
-        def whole(text: str) -> int:
-            try:
-                return int(text.strip())
-            except ValueError:
-                raise _bad_value(where, text, "a whole number") from None
-
-        def number(text: str) -> float:
-            try:
-                return float(text.strip())
-            except ValueError:
-                raise _bad_value(where, text, "a number") from None
-
-        def flag(text: str) -> int:
-            lowered = text.strip().lower()
-            if lowered in ("1", "true"):
-                return 1
-            if lowered in ("0", "false"):
-                return 0
-            raise _bad_value(where, text, "true, false, 1 or 0")
-
-        def moment(text: str) -> float:
-            return parse_datetime(text).timestamp()
-
-        if attr.kind in GUID_KINDS:
-            return guid
-        if attr.kind in INTEGER_KINDS:
-            return whole
-        if attr.kind in NUMBER_KINDS:
-            return number
-        if attr.kind == "Boolean":
-            return flag
-        if attr.kind == "DateTime":
-            return moment
-        return str
 
     # -- SELECT / ORDER BY -----------------------------------------------------------------
 
@@ -434,7 +386,3 @@ def _operator_misuse(op: str, attr: AttributeDef, entity: EntityDef) -> ODataErr
         f"The condition operator '{op}' is not valid for the attribute "
         f"'{entity.logical_name}.{attr.logical_name}' of type '{attr.kind}'."
     )
-
-
-def _bad_value(where: str, text: str, expected: str) -> ODataError:
-    return bad_request(f"Condition for attribute '{where}': '{text}' is not {expected}.")
