@@ -1,14 +1,14 @@
 """DataverseClient: the Dataverse Web API, typed (reference §3, §4, §7, §10).
 
 The client knows the protocol and nothing of syncing. It sends every request
-through one `httpx.Client` whose transport is `Retrying(Counting(inner))`
+through one `httpx.Client` whose transport is `Retrying(Counting(Buffered(inner)))`
 (crm2cr.http) and whose auth is a `BearerAuth`; every error answer becomes a
 typed crm2cr error through `classify`. Reads stream: listing methods yield
 pages or rows, never a whole table.
 
 Larger areas live in their own modules and hang off the client:
-`client.records` (writes), `client.metadata`, `client.lists`, `client.changes`, `client.batches`,
-`client.bulk`, `client.solutions`.
+`client.records` (writes), `client.metadata`, `client.lists`, `client.changes`,
+`client.batches`, `client.bulk`, `client.solutions`.
 """
 
 from __future__ import annotations
@@ -110,7 +110,11 @@ class _Borrowed(httpx.BaseTransport):
 
 
 class DataverseClient:
-    """One organisation's Web API. Build it with `connect`, or over your own httpx.Client."""
+    """One organisation's Web API.
+
+    Build it with `connect`, or over your own httpx.Client whose base URL is the
+    API root (`{org}/api/data/v9.2/`).
+    """
 
     def __init__(
         self,
@@ -238,6 +242,13 @@ class DataverseClient:
 
     def json(self, response: httpx.Response) -> Any:
         """The JSON body of a success; an answer that is not JSON is a ProtocolError."""
+        if response.is_redirect:
+            error = not_a_dataverse_answer(response)
+            error.hint = (
+                f"The address redirects to {response.headers.get('Location', 'another page')}; "
+                "use the organisation URL itself (https://contoso.crm4.dynamics.com)."
+            )
+            raise error
         if looks_like_html(response):
             raise not_a_dataverse_answer(response)
         try:

@@ -73,3 +73,27 @@ def test_a_url_that_is_no_url_is_refused_before_any_request() -> None:
     """Reference §1: the organisation URL is https://{name}.crm{n}.dynamics.com."""
     with pytest.raises(InvalidInput):
         DataverseClient.connect("contoso.crm4.dynamics.com", None)
+
+
+async def redirecting(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+    """An address that sends every request elsewhere (e.g. http → https, a login page)."""
+    if scope["type"] != "http":
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 301,
+            "headers": [(b"location", b"https://www.contoso.com/")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_a_redirect_is_not_followed_and_named() -> None:
+    """Reference §16: the bearer token never follows a redirect; the fix names the target."""
+    with serve(redirecting) as url:
+        dv = DataverseClient.connect(url, BearerAuth(StaticToken("t")))
+        with pytest.raises(ProtocolError) as moved:
+            dv.who_am_i()
+        assert "https://www.contoso.com/" in moved.value.hint
+        dv.close()
