@@ -23,6 +23,7 @@ import httpx
 from crm2cr.dataverse import prefer as pref
 from crm2cr.dataverse.classify import SERVICE, classify
 from crm2cr.dataverse.models import OperationResult, Outcome, entity_id_from
+from crm2cr.dataverse.query import Query, encode_params
 from crm2cr.errors import ApiError, InvalidInput, ProtocolError
 
 if TYPE_CHECKING:
@@ -46,10 +47,20 @@ class Operation:
     def idempotent(self) -> bool:
         return self.repeatable or self.method in ("GET", "PATCH", "PUT", "DELETE")
 
+    @classmethod
+    def read(cls, path: str, query: Query) -> Operation:
+        """A GET of `path` with the query's options, percent-encoded for the request line."""
+        params = query.params()
+        return cls("GET", f"{path}?{encode_params(params)}" if params else path)
+
 
 @dataclass(frozen=True)
 class ChangeSet:
-    """Operations that succeed or fail together; no GETs (§9)."""
+    """Operations that succeed or fail together; no GETs (§9).
+
+    Their Content-IDs are 1, 2, … in the order of the whole batch, so a later
+    operation refers to the first one of the batch's first change set as `$1`.
+    """
 
     operations: Sequence[Operation]
 
@@ -318,5 +329,8 @@ class BatchWriter:
         return Outcome(results)
 
     def read(self, urls: Sequence[str]) -> list[OperationResult]:
-        """GETs too long for a URL (up to 64 KB inside a batch, §4.1), as one read-only batch."""
+        """GETs too long for a URL (up to 64 KB inside a batch, §4.1), as one read-only batch.
+
+        URLs are relative to the API root and already encoded (see `Operation.read`).
+        """
         return self.send([Operation("GET", url) for url in urls])

@@ -476,6 +476,11 @@ class DataverseContract:
             results = dv.batches.read([f"contacts({record_id})?$select=lastname", "WhoAmI"])
         assert [r.status for r in results] == [200, 200]
         assert results[0].body["lastname"] == tag
+        query = Query(
+            select=("lastname",), filter=col("lastname").eq(tag) & col("firstname").eq(None)
+        )
+        filtered = dv.batches.send([Operation.read("contacts", query)])
+        assert [row["contactid"] for row in filtered[0].body["value"]] == [record_id]
         assert seen.requests == 1 and seen.writes == 0
         assert env.emulator.journal.writes_since(since) == []
 
