@@ -1,0 +1,435 @@
+"""Who may do what in the emulated organisation (reference §13.3, §17.9; issue #6).
+
+A user's privileges are the union over the roles assigned to the user and to
+the teams the user belongs to; for each privilege the highest depth wins.
+`require` answers 403 `0x80040220` with the service's message when a caller
+lacks a table privilege; `RetrieveUserPrivileges` lists one entry per
+(privilege, depth, role).
+
+The roles and privileges live in the store (security_tables.py), so they are
+readable through the Web API and survive `--data` restarts. Resolving them
+costs a join, so each user's result is cached; the cache is dropped when the
+organisation's version moves and the security tables' fingerprint changed
+(a role assigned through the API or the control endpoint, a table imported).
+
+Seeded (seed_security): the roles of security_roles.py; the application
+user(s) as System Administrator; users for tests, signed in with the dev
+token `user:<id>` or, under strict auth, their e-mail and the demo password:
+"marketing user" (Marketing Professional: contacts, lists, no crm2cr
+tables), "readonly user" (Read Only), "sales user" (Salesperson: Basic and
+Local depths); a team "Marketing" (Marketing Professional, no members); and
+Marketing Professional for every other seeded user.
+
+Control endpoints (control_routes, under /_emulator):
+
+    GET  /security/users                 users with their roles and teams
+    POST /users/{id}/roles               {"roles": [names]} replaces the user's roles
+    POST /teams/{id}/roles               {"roles": [names]} replaces the team's roles
+    POST /teams/{id}/members             {"users": [ids]} replaces the team's members
+    POST /imports/start, /imports/{id}/finish   an import running elsewhere (solutions.py)
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from crm2cr.emulators.dataverse.errors import ODataError, privilege_denied, record_not_found
+from crm2cr.emulators.dataverse.metadata import Access, EntityDef
+from crm2cr.emulators.dataverse.records import new_row
+from crm2cr.emulators.dataverse.security_roles import (
+    DEPTH_BY_MASK,
+    DEPTH_MASKS,
+    MARKETING_PROFESSIONAL,
+    ROLES,
+    SYSTEM_ADMINISTRATOR,
+    Depth,
+    misc_privilege_id,
+)
+from crm2cr.emulators.dataverse.security_tables import (
+    MARKETING_TEAM_ID,
+    TEST_DOMAIN,
+    TEST_USERS,
+    grant_new_privileges,
+    lookup_values,
+    membership_row,
+    role_row,
+    security_relationships,
+    security_tables,
+)
+from crm2cr.emulators.dataverse.wire import Caller, InternalResponse, json_response
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from crm2cr.emulators.dataverse.app import DataverseEmulator
+
+__all__ = [
+    "control_routes",
+    "grant_new_privileges",
+    "has_any_role",
+    "require",
+    "require_privilege",
+    "retrieve_user_privileges",
+    "seed_security",
+    "set_roles",
+    "set_team_members",
+]
+
+_FINGERPRINT = """
+SELECT (SELECT count(*) || ':' || ifnull(max(versionnumber), 0) FROM "systemuserroles"),
+       (SELECT count(*) || ':' || ifnull(max(versionnumber), 0) FROM "teamroles"),
+       (SELECT count(*) || ':' || ifnull(max(versionnumber), 0) FROM "teammembership"),
+       (SELECT count(*) || ':' || ifnull(max(versionnumber), 0) FROM "roleprivileges"),
+       (SELECT count(*) FROM "privilege")
+"""
+_USER_ROLES = """
+SELECT roleid FROM "systemuserroles" WHERE systemuserid = :user
+UNION
+SELECT tr.roleid FROM "teamroles" tr
+JOIN "teammembership" tm ON tm.teamid = tr.teamid
+WHERE tm.systemuserid = :user
+"""
+_ROLE_PRIVILEGES = f"""
+SELECT p.name AS name, p.privilegeid AS privilegeid, rp.privilegedepthmask AS mask,
+       r.roleid AS roleid, r.businessunitid AS businessunitid, r.name AS rolename
+FROM "roleprivileges" rp
+JOIN "privilege" p ON p.privilegeid = rp.privilegeid
+JOIN "role" r ON r.roleid = rp.roleid
+WHERE rp.roleid IN ({_USER_ROLES})
+ORDER BY r.name, p.name
+"""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One (privilege, depth, role) a user holds."""
+
+    privilege: str
+    privilege_id: str
+    depth: Depth
+    role_id: str
+    role_name: str
+    business_unit_id: str
+
+
+@dataclass
+class UserPrivileges:
+    grants: list[Grant]
+    role_ids: frozenset[str]
+    role_names: frozenset[str]
+    depths: dict[str, Depth]  # lower-case privilege name -> highest depth
+
+    @property
+    def role_count(self) -> int:
+        return len(self.role_ids)
+
+
+@dataclass
+class _Cache:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    key: tuple[int, int] = (0, -1)  # (metadata identity, organisation version)
+    fingerprint: tuple[Any, ...] = ()
+    metadata_version: int = -1
+    users: dict[str, UserPrivileges] = field(default_factory=dict)
+    known: frozenset[str] = frozenset()  # lower-case names of existing privileges
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, _Cache] = weakref.WeakKeyDictionary()
+
+
+def _cache(emu: DataverseEmulator) -> _Cache:
+    """The cache, valid for the store as it is now (call with the store lock held)."""
+    cache = _CACHES.get(emu)
+    if cache is None:
+        cache = _CACHES.setdefault(emu, _Cache())
+    store = emu.store
+    if store.metadata.version != cache.metadata_version and "role" in store.metadata:
+        cache.metadata_version = store.metadata.version
+        grant_new_privileges(emu)  # tables created since (an import, the API) get theirs
+    key = (id(store.metadata), store.version)
+    if key == cache.key:
+        return cache
+    row = store.conn.execute(_FINGERPRINT).fetchone()
+    fingerprint = tuple(row) if row else ()
+    with cache.lock:
+        if fingerprint != cache.fingerprint or key[0] != cache.key[0]:
+            cache.users.clear()
+            names = store.query('SELECT name FROM "privilege"')
+            cache.known = frozenset(str(r["name"]).lower() for r in names)
+            cache.fingerprint = fingerprint
+        cache.key = key
+    return cache
+
+
+def user_privileges(emu: DataverseEmulator, user_id: str) -> UserPrivileges:
+    """Every (privilege, depth, role) of a user, through own and team roles (§17.9)."""
+    user_id = user_id.lower()
+    with emu.store.lock:
+        cache = _cache(emu)
+        found = cache.users.get(user_id)
+        if found is not None:
+            return found
+        rows = emu.store.query(_ROLE_PRIVILEGES, {"user": user_id})
+        role_rows = emu.store.query(
+            f'SELECT roleid, name FROM "role" WHERE roleid IN ({_USER_ROLES})', {"user": user_id}
+        )
+    grants = [
+        Grant(
+            str(r["name"]),
+            str(r["privilegeid"]),
+            DEPTH_BY_MASK.get(int(r["mask"] or 1), "Basic"),
+            str(r["roleid"]),
+            str(r["rolename"]),
+            str(r["businessunitid"] or ""),
+        )
+        for r in rows
+    ]
+    depths: dict[str, Depth] = {}
+    for grant in grants:
+        name = grant.privilege.lower()
+        current = depths.get(name)
+        if current is None or DEPTH_MASKS[grant.depth] > DEPTH_MASKS[current]:
+            depths[name] = grant.depth
+    result = UserPrivileges(
+        grants,
+        frozenset(str(r["roleid"]) for r in role_rows),
+        frozenset(str(r["name"]) for r in role_rows),
+        depths,
+    )
+    with cache.lock:
+        cache.users[user_id] = result
+    return result
+
+
+def require(emu: DataverseEmulator, caller: Caller, access: str, entity: EntityDef) -> None:
+    """403 `0x80040220` naming the privilege when the caller lacks it at every depth (§13.3).
+
+    Depth limits which records a privilege reaches, not whether the operation
+    may start; tables without privileges (intersect tables) are not checked here.
+    """
+    if entity.is_intersect:
+        return
+    name = entity.privilege_name(_access(access))
+    held = user_privileges(emu, caller.systemuserid)
+    if name.lower() in held.depths:
+        return
+    with emu.store.lock:
+        known = _cache(emu).known
+    if name.lower() not in known:
+        return  # no such privilege (Assign on an organisation-owned table...)
+    raise privilege_denied(
+        user_id=caller.systemuserid,
+        privilege=name,
+        privilege_id=entity.privilege_id(_access(access)),
+        object_type_code=entity.object_type_code,
+        entity=entity.logical_name,
+        role_count=held.role_count,
+        privilege_count=len(held.depths),
+    )
+
+
+def require_privilege(emu: DataverseEmulator, caller: Caller, name: str) -> None:
+    """403 `0x80040220` when the caller lacks an organisation-wide privilege
+    (prvImportCustomizations...); the message has no table part."""
+    held = user_privileges(emu, caller.systemuserid)
+    if name.lower() in held.depths:
+        return
+    raise ODataError(
+        403,
+        "0x80040220",
+        f"Principal user (Id={caller.systemuserid}, type=8, roleCount={held.role_count}, "
+        f"privilegeCount={len(held.depths)}, accessMode=0), is missing {name} privilege "
+        f"(Id={misc_privilege_id(name)}). context.Caller={caller.systemuserid}",
+    )
+
+
+def has_any_role(emu: DataverseEmulator, caller: Caller, names: frozenset[str]) -> bool:
+    held = user_privileges(emu, caller.systemuserid)
+    return bool({n.lower() for n in held.role_names} & {n.lower() for n in names})
+
+
+def _access(access: str) -> Access:
+    for candidate in ("Create", "Read", "Write", "Delete", "Append", "AppendTo", "Assign", "Share"):
+        if candidate.lower() == access.lower():
+            return candidate
+    raise ValueError(f"unknown access right {access!r}")
+
+
+def retrieve_user_privileges(
+    emu: DataverseEmulator, user_id: str, caller: Caller
+) -> InternalResponse:
+    """`GET /systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()` (§10, §17.9)."""
+    user_id = user_id.strip().lower()
+    with emu.store.lock:
+        exists = emu.store.exists("systemuser", user_id)
+    if not exists:
+        raise record_not_found("systemuser", user_id)
+    if user_id != caller.systemuserid.lower():
+        require(emu, caller, "Read", emu.metadata.require("systemuser"))
+    held = user_privileges(emu, user_id)
+    from crm2cr.emulators.dataverse.app import _BASE_URL
+
+    body = {
+        "@odata.context": (
+            f"{_BASE_URL.get()}/api/data/v9.2/$metadata"
+            "#Microsoft.Dynamics.CRM.RetrieveUserPrivilegesResponse"
+        ),
+        "RolePrivileges": [
+            {
+                "Depth": g.depth,
+                "PrivilegeId": g.privilege_id,
+                "BusinessUnitId": g.business_unit_id,
+                "PrivilegeName": g.privilege,
+            }
+            for g in held.grants
+        ],
+    }
+    return json_response(body)
+
+
+# -- seeding and role assignment ---------------------------------------------------------
+
+
+def _insert(emu: DataverseEmulator, table: str, values: dict[str, Any]) -> None:
+    from crm2cr.emulators.dataverse.seed import APP_USER_ID, ROOT_BUSINESS_UNIT_ID
+
+    entity = emu.metadata.require(table)
+    row = new_row(entity, values, user_id=APP_USER_ID, business_unit_id=ROOT_BUSINESS_UNIT_ID)
+    emu.store.insert(table, row)
+
+
+def seed_security(emu: DataverseEmulator) -> None:
+    """Security tables, privileges, roles, test users and team (the seeds call this)."""
+    from crm2cr.emulators.dataverse.seed import ROOT_BUSINESS_UNIT_ID
+
+    store = emu.store
+    with store.lock, store.transaction():
+        for entity in security_tables():
+            if entity.logical_name not in store.metadata:
+                store.create_table(entity)
+        for relationship in security_relationships():
+            if relationship.schema_name not in {
+                r.schema_name for r in store.metadata.relationships()
+            }:
+                store.add_many_to_many(relationship)
+        for role in ROLES:
+            if not store.exists("role", role.role_id):
+                _insert(emu, "role", role_row(role, ROOT_BUSINESS_UNIT_ID))
+        grant_new_privileges(emu)
+        for user_id, first, last, _roles in TEST_USERS:
+            if not store.exists("systemuser", user_id):
+                email = f"{first}.{last}@{TEST_DOMAIN}"
+                _insert(
+                    emu,
+                    "systemuser",
+                    {
+                        "systemuserid": user_id,
+                        "firstname": first,
+                        "lastname": last,
+                        "internalemailaddress": email,
+                        "domainname": email,
+                        "accessmode": 0,
+                        "isdisabled": 0,
+                        **lookup_values("businessunitid", "businessunit", ROOT_BUSINESS_UNIT_ID),
+                    },
+                )
+        if not store.exists("team", MARKETING_TEAM_ID):
+            _insert(
+                emu,
+                "team",
+                {
+                    "teamid": MARKETING_TEAM_ID,
+                    "name": "Marketing",
+                    "teamtype": 0,
+                    "isdefault": 0,
+                    **lookup_values("businessunitid", "businessunit", ROOT_BUSINESS_UNIT_ID),
+                },
+            )
+            set_roles(emu, "team", MARKETING_TEAM_ID, [MARKETING_PROFESSIONAL.name])
+        test_roles = {user_id: roles for user_id, _f, _l, roles in TEST_USERS}
+        assigned = {
+            str(r["systemuserid"])
+            for r in store.query('SELECT systemuserid FROM "systemuserroles"')
+        }
+        for user in store.query('SELECT systemuserid, applicationid FROM "systemuser"'):
+            user_id = str(user["systemuserid"])
+            if user_id in assigned:
+                continue
+            if user_id in test_roles:
+                roles = list(test_roles[user_id])
+            elif user["applicationid"]:
+                roles = [SYSTEM_ADMINISTRATOR.name]
+            else:
+                roles = [MARKETING_PROFESSIONAL.name]
+            set_roles(emu, "systemuser", user_id, roles)
+
+
+def set_roles(
+    emu: DataverseEmulator, kind: str, principal_id: str, role_names: list[str]
+) -> list[str]:
+    """Replace the roles of a user (kind "systemuser") or team (kind "team").
+
+    Raises LookupError naming an unknown principal or role. Returns the role names.
+    """
+    table, column = (
+        ("systemuserroles", "systemuserid")
+        if kind == "systemuser"
+        else (
+            "teamroles",
+            "teamid",
+        )
+    )
+    principal_id = principal_id.lower()
+    store = emu.store
+    with store.lock, store.transaction():
+        if not store.exists(kind, principal_id):
+            raise LookupError(f"no {kind} {principal_id}")
+        roles: list[tuple[str, str]] = []
+        for name in role_names:
+            rows = store.query(
+                'SELECT roleid, name FROM "role" WHERE name = ? COLLATE NOCASE', (name,)
+            )
+            if not rows:
+                raise LookupError(f"no role named {name!r}")
+            roles.append((str(rows[0]["roleid"]), str(rows[0]["name"])))
+        key = table.removesuffix("s") + "id"
+        for row in store.query(f'SELECT {key} FROM "{table}" WHERE {column} = ?', (principal_id,)):
+            store.delete(table, str(row[key]))
+        for role_id, _name in dict.fromkeys(roles):
+            _insert(emu, table, membership_row(table, (column, principal_id), ("roleid", role_id)))
+    return [name for _id, name in dict.fromkeys(roles)]
+
+
+def set_team_members(emu: DataverseEmulator, team_id: str, user_ids: list[str]) -> list[str]:
+    """Replace the members of a team; raises LookupError naming an unknown team or user."""
+    team_id = team_id.lower()
+    store = emu.store
+    with store.lock, store.transaction():
+        if not store.exists("team", team_id):
+            raise LookupError(f"no team {team_id}")
+        users = list(dict.fromkeys(u.lower() for u in user_ids))
+        for user_id in users:
+            if not store.exists("systemuser", user_id):
+                raise LookupError(f"no systemuser {user_id}")
+        rows = store.query(
+            'SELECT teammembershipid FROM "teammembership" WHERE teamid = ?', (team_id,)
+        )
+        for row in rows:
+            store.delete("teammembership", str(row["teammembershipid"]))
+        for user_id in users:
+            _insert(
+                emu,
+                "teammembership",
+                membership_row("teammembership", ("teamid", team_id), ("systemuserid", user_id)),
+            )
+    return users
+
+
+def control_routes(emu: DataverseEmulator) -> list[BaseRoute]:
+    """Routes to mount under /_emulator (security_control.py, solutions' import hooks)."""
+    from crm2cr.emulators.dataverse.security_control import routes
+
+    return routes(emu)
