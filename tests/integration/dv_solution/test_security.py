@@ -215,3 +215,12 @@ def test_control_endpoint_names_what_is_wrong(control: httpx.Client) -> None:
     by_id = {u["id"]: u for u in users}
     assert by_id[APP_USER_ID]["roles"] == ["System Administrator"]
     assert by_id[MARKETING_USER_ID]["roles"] == ["Marketing Professional"]
+
+
+def test_reset_organisation_forgets_changed_roles(
+    as_user: ClientFactory, control: httpx.Client
+) -> None:
+    _set_roles(control, MARKETING_USER_ID)
+    assert as_user(MARKETING_USER_ID).get("lists").status_code == 403
+    assert control.post("reset", json={"seed": "empty"}).status_code == 200
+    assert as_user(MARKETING_USER_ID).get("lists").status_code == 200

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from crm2cr.emulators.dataverse.errors import ODataError, privilege_denied, record_not_found
-from crm2cr.emulators.dataverse.metadata import Access, EntityDef
+from crm2cr.emulators.dataverse.metadata import Access, EntityDef, Metadata
 from crm2cr.emulators.dataverse.records import new_row
 from crm2cr.emulators.dataverse.security_roles import (
     DEPTH_BY_MASK,
@@ -130,7 +130,8 @@ class UserPrivileges:
 @dataclass
 class _Cache:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    key: tuple[int, int] = (0, -1)  # (metadata identity, organisation version)
+    metadata: Metadata | None = None  # the registry it was built for (a reset makes a new one)
+    version: int = -1  # the organisation version it was checked at
     fingerprint: tuple[Any, ...] = ()
     metadata_version: int = -1
     users: dict[str, UserPrivileges] = field(default_factory=dict)
@@ -146,27 +147,33 @@ def _cache(emu: DataverseEmulator) -> _Cache:
     if cache is None:
         cache = _CACHES.setdefault(emu, _Cache())
     store = emu.store
-    if store.metadata.version != cache.metadata_version and "role" in store.metadata:
+    fresh_tables = store.metadata.version != cache.metadata_version
+    if (
+        store.metadata is not cache.metadata or fresh_tables
+    ) and "roleprivileges" in store.metadata:
         cache.metadata_version = store.metadata.version
         grant_new_privileges(emu)  # tables created since (an import, the API) get theirs
-    key = (id(store.metadata), store.version)
-    if key == cache.key:
+    same_store = cache.metadata is store.metadata
+    if same_store and cache.version == store.version:
         return cache
     row = store.conn.execute(_FINGERPRINT).fetchone()
     fingerprint = tuple(row) if row else ()
     with cache.lock:
-        if fingerprint != cache.fingerprint or key[0] != cache.key[0]:
+        if fingerprint != cache.fingerprint or not same_store:
             cache.users.clear()
             names = store.query('SELECT name FROM "privilege"')
             cache.known = frozenset(str(r["name"]).lower() for r in names)
             cache.fingerprint = fingerprint
-        cache.key = key
+        cache.metadata = store.metadata
+        cache.version = store.version
     return cache
 
 
 def user_privileges(emu: DataverseEmulator, user_id: str) -> UserPrivileges:
     """Every (privilege, depth, role) of a user, through own and team roles (§17.9)."""
     user_id = user_id.lower()
+    if "roleprivileges" not in emu.metadata:
+        return UserPrivileges([], frozenset(), frozenset(), {})  # still being seeded
     with emu.store.lock:
         cache = _cache(emu)
         found = cache.users.get(user_id)
@@ -210,8 +217,8 @@ def require(emu: DataverseEmulator, caller: Caller, access: str, entity: EntityD
     Depth limits which records a privilege reaches, not whether the operation
     may start; tables without privileges (intersect tables) are not checked here.
     """
-    if entity.is_intersect:
-        return
+    if entity.is_intersect or "roleprivileges" not in emu.metadata:
+        return  # membership rows, or an organisation still being seeded
     name = entity.privilege_name(_access(access))
     held = user_privileges(emu, caller.systemuserid)
     if name.lower() in held.depths:
