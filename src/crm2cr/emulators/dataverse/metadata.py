@@ -450,12 +450,12 @@ def _schema_name(logical_name: str) -> str:
 def default_navigations(entity: str, attr: AttributeDef) -> list[NavigationDef]:
     """The navigation names Dataverse gives a lookup's targets."""
     name = attr.logical_name
-    if attr.kind == "Owner" or len(attr.targets) == 1:
-        return [NavigationDef(name, name, attr.targets, f"{entity}_{name}")]
     if name == "regardingobjectid":
         return [
             NavigationDef(f"{name}_{t}_{entity}", name, (t,), f"{t}_{entity}") for t in attr.targets
         ]
+    if attr.kind == "Owner" or len(attr.targets) == 1:
+        return [NavigationDef(name, name, attr.targets, f"{entity}_{name}")]
     return [NavigationDef(f"{name}_{t}", name, (t,), f"{entity}_{name}_{t}") for t in attr.targets]
 
 
@@ -549,6 +549,7 @@ def new_entity(
     states: dict[int, str] | None = None,
     statuses: dict[int, tuple[str, int]] | None = None,
     primary_id: str | None = None,
+    with_state: bool = True,
     **kw: Any,
 ) -> EntityDef:
     """A table with the system columns Dataverse gives every table."""
@@ -619,6 +620,7 @@ def new_entity(
                 computed=True,
             )
         )
-    entity.add(state(states or {0: "Active", 1: "Inactive"}))
-    entity.add(status(statuses or {1: ("Active", 0), 2: ("Inactive", 1)}))
+    if with_state:
+        entity.add(state(states or {0: "Active", 1: "Inactive"}))
+        entity.add(status(statuses or {1: ("Active", 0), 2: ("Inactive", 1)}))
     return entity
