@@ -87,10 +87,10 @@ def routes(ctx: Context) -> list[BaseRoute]:
         gid = group_param(request)
         body = await body_object(request)
         if mode == "put":
-            body = {**body, "email": path_id(request, "rid")}
-            body.pop("id", None)
-            if "@" not in body["email"]:
-                body = {**body, "id": body.pop("email")}
+            # The path names the receiver, by e-mail or by id; the body cannot move it.
+            key = path_id(request, "rid")
+            body = {k: v for k, v in body.items() if k not in ("email", "id")}
+            body["email" if "@" in key else "id"] = key
         with store.write(label(request)) as tx:
             answer = write(tx, gid, [body], mode, ctx.settings.sticky)[0]
         answer.pop("status", None)
