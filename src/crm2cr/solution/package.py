@@ -15,12 +15,8 @@ import zipfile
 
 from lxml import etree
 
-from crm2cr.solution.reader import (
-    CONTENT_TYPES_XML,
-    CUSTOMIZATIONS_XML,
-    SOLUTION_XML,
-    read_solution_zip,
-)
+from crm2cr.solution.archive import CONTENT_TYPES_XML, CUSTOMIZATIONS_XML, SOLUTION_XML
+from crm2cr.solution.reader import read_solution_zip
 from crm2cr.solution.schema import (
     MEMO_MAX_LENGTH,
     Column,

@@ -1,33 +1,24 @@
 """Read a solution file back into a `Solution`, treating it as hostile input.
 
-The emulator's ImportSolution reads whatever zip a caller sends, including one
-an administrator downloaded and edited, so the reader:
-- refuses archives that are too large, have too many members, claim an
-  implausible compression ratio, are encrypted, or carry unsafe member names
-  (absolute, `..`, backslashes, drive letters: "zip slip");
-- reads only the members it needs, never more than a bounded number of bytes
-  from each, whatever the headers claim;
-- parses XML with DTDs, entities and external references forbidden
-  (defusedxml), so "billion laughs" and XXE files are rejected, not expanded;
-- accepts only names that are safe identifiers and carry the publisher's
-  prefix, since they become table and column names downstream.
+archive.py unpacks the zip and parses its XML safely; this module turns the
+XML into the model, accepting only names that are safe identifiers and carry
+the publisher's prefix, since they become table and column names downstream.
 Every refusal is an `InvalidInput` whose message says what is wrong.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
-import zlib
 from collections.abc import Iterator
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-import defusedxml
-import defusedxml.ElementTree
-
-from crm2cr.errors import InvalidInput
-from crm2cr.solution.schema import (
+from crm2cr.solution.archive import (
+    CUSTOMIZATIONS_XML,
+    SOLUTION_XML,
+    bad,
+    unpack,
+)
+from crm2cr.solution.model import (
     AlternateKey,
     CascadeDelete,
     Column,
@@ -44,19 +35,7 @@ from crm2cr.solution.schema import (
     parse_version,
 )
 
-SOLUTION_XML = "solution.xml"
-CUSTOMIZATIONS_XML = "customizations.xml"
-CONTENT_TYPES_XML = "[Content_Types].xml"
-
-MAX_FILE_BYTES = 32 * 1024 * 1024
-MAX_MEMBERS = 2000
-MAX_MEMBER_BYTES = 16 * 1024 * 1024
-MAX_TOTAL_BYTES = 256 * 1024 * 1024
-MAX_RATIO = 200  # deflate rarely beats ~20:1 on XML; far beyond that is a bomb
-
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
-_DRIVE = re.compile(r"[A-Za-z]:")
-_HINT = "Use the file 'crm2cr solution download' writes, or a solution exported from Dataverse."
 
 _COLUMN_TYPES: dict[str, ColumnType] = {
     "nvarchar": "string",
@@ -83,11 +62,9 @@ _MAX_LENGTHS = {"string": 4000, "memo": 1_048_576}
 
 def read_solution_zip(data: bytes) -> Solution:
     """Parse a solution file; raises InvalidInput naming what is wrong with it."""
-    members = _unpack(data)
-    if CONTENT_TYPES_XML in members:
-        _parse_xml(members[CONTENT_TYPES_XML], CONTENT_TYPES_XML)
-    manifest = _parse_xml(members[SOLUTION_XML], SOLUTION_XML)
-    customizations = _parse_xml(members[CUSTOMIZATIONS_XML], CUSTOMIZATIONS_XML)
+    members = unpack(data)
+    manifest = members[SOLUTION_XML]
+    customizations = members[CUSTOMIZATIONS_XML]
     head = _child(manifest, "SolutionManifest", SOLUTION_XML)
     publisher = _publisher(_child(head, "Publisher", SOLUTION_XML))
     unique_name = _safe_name(_text(head, "UniqueName", SOLUTION_XML), "solution")
@@ -95,7 +72,7 @@ def read_solution_zip(data: bytes) -> Solution:
     parse_version(version)
     managed = _text(head, "Managed", SOLUTION_XML, default="0")
     if managed not in ("0", "1"):
-        raise _bad(SOLUTION_XML, f"Managed must be 0 or 1, not {managed[:20]!r}")
+        raise bad(SOLUTION_XML, f"Managed must be 0 or 1, not {managed[:20]!r}")
     relationships = _relationships(customizations, publisher)
     tables, extensions = _entities(customizations, publisher, relationships)
     return Solution(
@@ -111,133 +88,13 @@ def read_solution_zip(data: bytes) -> Solution:
     )
 
 
-# -- the archive ---------------------------------------------------------------------
-
-
-def _unpack(data: bytes) -> dict[str, bytes]:
-    if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput(
-            f"The solution file is {len(data)} bytes; at most {MAX_FILE_BYTES} are accepted.",
-            hint=_HINT,
-        )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            _check_members(infos)
-            wanted = {SOLUTION_XML, CUSTOMIZATIONS_XML, CONTENT_TYPES_XML}
-            members = {
-                info.filename: _read_member(archive, info)
-                for info in infos
-                if info.filename in wanted
-            }
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
-        raise InvalidInput(
-            f"The solution file is not a readable zip archive ({exc}).", hint=_HINT
-        ) from exc
-    except NotImplementedError as exc:
-        raise InvalidInput(
-            f"The solution file uses an unsupported zip compression ({exc}).", hint=_HINT
-        ) from exc
-    for required in (SOLUTION_XML, CUSTOMIZATIONS_XML):
-        if required not in members:
-            raise InvalidInput(f"The solution file has no {required}.", hint=_HINT)
-    return members
-
-
-def _check_members(infos: list[zipfile.ZipInfo]) -> None:
-    if len(infos) > MAX_MEMBERS:
-        raise InvalidInput(
-            f"The solution file has {len(infos)} entries; at most {MAX_MEMBERS} are accepted.",
-            hint=_HINT,
-        )
-    seen: set[str] = set()
-    total = 0
-    for info in infos:
-        name = info.filename
-        _check_member_name(name)
-        if name.lower() in seen:
-            raise InvalidInput(f"The solution file holds {name[:100]!r} twice.", hint=_HINT)
-        seen.add(name.lower())
-        if info.flag_bits & 0x1:
-            raise InvalidInput(f"The solution file's {name[:100]!r} is encrypted.", hint=_HINT)
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise InvalidInput(
-                f"The solution file's {name[:100]!r} unpacks to {info.file_size} bytes; "
-                f"at most {MAX_MEMBER_BYTES} are accepted.",
-                hint=_HINT,
-            )
-        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise InvalidInput(
-                f"The solution file's {name[:100]!r} is compressed more than {MAX_RATIO}:1 "
-                "(a zip bomb?).",
-                hint=_HINT,
-            )
-        total += info.file_size
-    if total > MAX_TOTAL_BYTES:
-        raise InvalidInput(
-            f"The solution file unpacks to {total} bytes; at most {MAX_TOTAL_BYTES} are accepted.",
-            hint=_HINT,
-        )
-
-
-def _check_member_name(name: str) -> None:
-    unsafe = (
-        not name
-        or "\x00" in name
-        or "\\" in name
-        or name.startswith("/")
-        or _DRIVE.match(name) is not None
-        or any(part == ".." for part in name.split("/"))
-    )
-    if unsafe:
-        raise InvalidInput(
-            f"The solution file contains an unsafe path {name[:100]!r} (absolute, '..' or "
-            "backslashes); it was refused.",
-            hint=_HINT,
-        )
-
-
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    # Headers can lie about sizes: read one byte past the limit to catch that.
-    with archive.open(info) as stream:
-        data = stream.read(MAX_MEMBER_BYTES + 1)
-    if len(data) > MAX_MEMBER_BYTES:
-        raise InvalidInput(
-            f"The solution file's {info.filename!r} unpacks to more than {MAX_MEMBER_BYTES} bytes.",
-            hint=_HINT,
-        )
-    return data
-
-
-def _parse_xml(data: bytes, member: str) -> Element:
-    try:
-        root: Element = defusedxml.ElementTree.fromstring(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
-    except defusedxml.DefusedXmlException as exc:
-        raise InvalidInput(
-            f"The solution file's {member} declares a DTD, entities or external references "
-            f"({type(exc).__name__}); they are refused.",
-            hint=_HINT,
-        ) from exc
-    except ParseError as exc:
-        raise _bad(member, f"not well-formed XML ({exc})") from exc
-    if member != CONTENT_TYPES_XML and root.tag != "ImportExportXml":
-        raise _bad(member, f"the root element is <{root.tag[:50]}>, not <ImportExportXml>")
-    return root
-
-
 # -- XML helpers ---------------------------------------------------------------------
-
-
-def _bad(member: str, problem: str) -> InvalidInput:
-    return InvalidInput(f"The solution file's {member} is invalid: {problem}.", hint=_HINT)
 
 
 def _child(parent: Element, tag: str, member: str) -> Element:
     found = parent.find(tag)
     if found is None:
-        raise _bad(member, f"<{parent.tag}> has no <{tag}>")
+        raise bad(member, f"<{parent.tag}> has no <{tag}>")
     return found
 
 
@@ -248,14 +105,14 @@ def _text(parent: Element, tag: str, member: str, *, default: str | None = None)
         return text
     if default is not None:
         return default
-    raise _bad(member, f"<{parent.tag}> has no <{tag}>")
+    raise bad(member, f"<{parent.tag}> has no <{tag}>")
 
 
 def _int(text: str, what: str, member: str = CUSTOMIZATIONS_XML) -> int:
     try:
         return int(text)
     except ValueError:
-        raise _bad(member, f"{what} must be a whole number, not {text[:30]!r}") from None
+        raise bad(member, f"{what} must be a whole number, not {text[:30]!r}") from None
 
 
 def _label(container: Element | None, *, fallback: str = "") -> Label:
@@ -276,9 +133,9 @@ def _description(parent: Element) -> str:
 
 def _safe_name(name: str, what: str, *, prefix: str = "") -> str:
     if not _NAME.fullmatch(name):
-        raise _bad(CUSTOMIZATIONS_XML, f"the {what} name {name[:60]!r} is not a valid name")
+        raise bad(CUSTOMIZATIONS_XML, f"the {what} name {name[:60]!r} is not a valid name")
     if prefix and not name.lower().startswith(prefix + "_"):
-        raise _bad(
+        raise bad(
             CUSTOMIZATIONS_XML,
             f"the {what} {name!r} does not carry the publisher prefix '{prefix}_'",
         )
@@ -292,14 +149,14 @@ def _publisher(element: Element) -> Publisher:
     unique_name = _safe_name(_text(element, "UniqueName", SOLUTION_XML), "publisher")
     prefix = _text(element, "CustomizationPrefix", SOLUTION_XML)
     if not re.fullmatch(r"[a-z][a-z0-9]{1,7}", prefix) or prefix == "mscrm":
-        raise _bad(SOLUTION_XML, f"the customization prefix {prefix[:20]!r} is not valid")
+        raise bad(SOLUTION_XML, f"the customization prefix {prefix[:20]!r} is not valid")
     value_prefix = _int(
         _text(element, "CustomizationOptionValuePrefix", SOLUTION_XML),
         "CustomizationOptionValuePrefix",
         SOLUTION_XML,
     )
     if not 10_000 <= value_prefix <= 99_999:
-        raise _bad(SOLUTION_XML, "CustomizationOptionValuePrefix must be between 10000 and 99999")
+        raise bad(SOLUTION_XML, "CustomizationOptionValuePrefix must be between 10000 and 99999")
     display = _label(element.find("LocalizedNames"), fallback=unique_name)
     return Publisher(unique_name, display, prefix, value_prefix)
 
@@ -317,14 +174,14 @@ def _relationships(root: Element, publisher: Publisher) -> list[Relationship]:
             continue  # a system relationship (owner, createdby...) the org makes itself
         kind = _text(element, "EntityRelationshipType", CUSTOMIZATIONS_XML)
         if kind != "OneToMany":
-            raise _bad(
+            raise bad(
                 CUSTOMIZATIONS_XML,
                 f"relationship {name!r} is {kind[:30]!r}; "
                 "only OneToMany relationships are supported",
             )
         cascade = _text(element, "CascadeDelete", CUSTOMIZATIONS_XML, default="RemoveLink")
         if cascade not in _CASCADES:
-            raise _bad(
+            raise bad(
                 CUSTOMIZATIONS_XML, f"relationship {name!r} has CascadeDelete {cascade[:30]!r}"
             )
         referencing = _text(element, "ReferencingEntityName", CUSTOMIZATIONS_XML)
@@ -358,7 +215,7 @@ def _entities(
             extensions.append(_extension(info, schema, publisher, relationships))
     names = [t.logical_name for t in tables] + [e.table for e in extensions]
     if len(set(names)) != len(names):
-        raise _bad(CUSTOMIZATIONS_XML, "a table is defined twice")
+        raise bad(CUSTOMIZATIONS_XML, "a table is defined twice")
     return tables, extensions
 
 
@@ -380,18 +237,18 @@ def _table(
         column = _column(element, logical, relationships)
         if "PrimaryName" in _text(element, "DisplayMask", CUSTOMIZATIONS_XML, default=""):
             if primary is not None:
-                raise _bad(CUSTOMIZATIONS_XML, f"table {schema!r} has two primary name columns")
+                raise bad(CUSTOMIZATIONS_XML, f"table {schema!r} has two primary name columns")
             primary = column
         else:
             columns.append(column)
     if primary is None or primary.type != "string":
-        raise _bad(CUSTOMIZATIONS_XML, f"table {schema!r} has no text primary name column")
+        raise bad(CUSTOMIZATIONS_XML, f"table {schema!r} has no text primary name column")
     names = [primary.logical_name, *(c.logical_name for c in columns)]
     if len(set(names)) != len(names):
-        raise _bad(CUSTOMIZATIONS_XML, f"table {schema!r} defines a column twice")
+        raise bad(CUSTOMIZATIONS_XML, f"table {schema!r} defines a column twice")
     ownership = _text(info, "OwnershipTypeMask", CUSTOMIZATIONS_XML, default="UserOwned")
     if ownership not in _OWNERSHIPS:
-        raise _bad(CUSTOMIZATIONS_XML, f"table {schema!r} has ownership {ownership[:30]!r}")
+        raise bad(CUSTOMIZATIONS_XML, f"table {schema!r} has ownership {ownership[:30]!r}")
     return Table(
         schema,
         _label(info.find("LocalizedNames"), fallback=schema),
@@ -413,7 +270,7 @@ def _keys(info: Element, schema: str, columns: set[str]) -> Iterator[AlternateKe
         parts = element.find("EntityKeyAttributes")
         names = tuple((p.text or "").strip().lower() for p in (parts if parts is not None else ()))
         if not names or not set(names) <= columns:
-            raise _bad(CUSTOMIZATIONS_XML, f"key {key_name!r} of {schema!r} names unknown columns")
+            raise bad(CUSTOMIZATIONS_XML, f"key {key_name!r} of {schema!r} names unknown columns")
         yield AlternateKey(key_name, _label(element.find("displaynames"), fallback=key_name), names)
 
 
@@ -444,19 +301,19 @@ def _column(element: Element, table: str, relationships: list[Relationship]) -> 
     wire = _text(element, "Type", CUSTOMIZATIONS_XML)
     kind = _COLUMN_TYPES.get(wire)
     if kind is None:
-        raise _bad(
+        raise bad(
             CUSTOMIZATIONS_XML,
             f"column {schema!r} of {table!r} has type {wire[:30]!r}, "
             "which this import does not support",
         )
     required = _REQUIRED.get(_text(element, "RequiredLevel", CUSTOMIZATIONS_XML, default="none"))
     if required is None:
-        raise _bad(CUSTOMIZATIONS_XML, f"column {schema!r} has an unknown RequiredLevel")
+        raise bad(CUSTOMIZATIONS_XML, f"column {schema!r} has an unknown RequiredLevel")
     max_length = None
     if kind in _MAX_LENGTHS:
         max_length = _int(_text(element, "MaxLength", CUSTOMIZATIONS_XML), "MaxLength")
         if not 1 <= max_length <= _MAX_LENGTHS[kind]:
-            raise _bad(CUSTOMIZATIONS_XML, f"column {schema!r} has MaxLength {max_length}")
+            raise bad(CUSTOMIZATIONS_XML, f"column {schema!r} has MaxLength {max_length}")
     targets: tuple[str, ...] = ()
     if kind == "lookup":
         targets = tuple(
@@ -465,7 +322,7 @@ def _column(element: Element, table: str, relationships: list[Relationship]) -> 
             if r.referencing == table and r.lookup == schema.lower()
         )
         if not targets:
-            raise _bad(CUSTOMIZATIONS_XML, f"lookup {schema!r} of {table!r} has no relationship")
+            raise bad(CUSTOMIZATIONS_XML, f"lookup {schema!r} of {table!r} has no relationship")
     options = tuple(_options(element)) if kind in ("picklist", "boolean") else ()
     return Column(
         schema,
@@ -485,6 +342,6 @@ def _options(element: Element) -> Iterator[Option]:
     for option in container if container is not None else ():
         value = _int(option.get("value", ""), "an option value")
         if value in values:
-            raise _bad(CUSTOMIZATIONS_XML, f"option value {value} appears twice")
+            raise bad(CUSTOMIZATIONS_XML, f"option value {value} appears twice")
         values.add(value)
         yield Option(value, _label(option.find("labels"), fallback=str(value)))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from crm2cr.errors import InvalidInput
-from crm2cr.solution import reader
+from crm2cr.solution import archive
 from crm2cr.solution.reader import read_solution_zip
 
 Rezip = Callable[[Mapping[str, bytes]], bytes]
@@ -72,7 +72,7 @@ def test_zip_slip_names_are_refused(name: str, members: Mapping[str, bytes], rez
 
 
 def test_zip_bomb_is_refused(members: Mapping[str, bytes], rezip: Rezip) -> None:
-    bomb = b"\0" * (reader.MAX_MEMBER_BYTES - 1)
+    bomb = b"\0" * (archive.MAX_MEMBER_BYTES - 1)
     files = dict(members, **{"customizations.xml": bomb})
     with pytest.raises(InvalidInput, match="zip bomb"):
         read_solution_zip(rezip(files))
@@ -81,13 +81,13 @@ def test_zip_bomb_is_refused(members: Mapping[str, bytes], rezip: Rezip) -> None
 def test_oversized_member_is_refused(
     members: Mapping[str, bytes], rezip: Rezip, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reader, "MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 1000)
     with pytest.raises(InvalidInput, match="at most 1000 are accepted"):
         read_solution_zip(rezip(members))
 
 
 def test_oversized_file_is_refused(monkeypatch: pytest.MonkeyPatch, solution_file: bytes) -> None:
-    monkeypatch.setattr(reader, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(archive, "MAX_FILE_BYTES", 100)
     with pytest.raises(InvalidInput, match="at most 100 are accepted"):
         read_solution_zip(solution_file)
 
@@ -95,7 +95,7 @@ def test_oversized_file_is_refused(monkeypatch: pytest.MonkeyPatch, solution_fil
 def test_too_many_members_are_refused(
     members: Mapping[str, bytes], rezip: Rezip, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reader, "MAX_MEMBERS", 4)
+    monkeypatch.setattr(archive, "MAX_MEMBERS", 4)
     files = dict(members, **{f"extra{i}.xml": b"<x/>" for i in range(3)})
     with pytest.raises(InvalidInput, match="6 entries"):
         read_solution_zip(rezip(files))

@@ -50,8 +50,11 @@ def _strings(body: dict[str, Any], key: str) -> list[str] | None:
 
 
 def routes(emu: DataverseEmulator) -> list[BaseRoute]:
-    from crm2cr.emulators.dataverse import security
-    from crm2cr.emulators.dataverse.solutions import finish_running_import, start_running_import
+    from crm2cr.emulators.dataverse.security_seed import set_roles, set_team_members
+    from crm2cr.emulators.dataverse.solution_import import (
+        finish_running_import,
+        start_running_import,
+    )
 
     async def run(work: Callable[[], Any]) -> Response:
         try:
@@ -87,23 +90,26 @@ def routes(emu: DataverseEmulator) -> list[BaseRoute]:
         return await run(work)
 
     def role_setter(kind: str) -> Callable[[Request], Any]:
-        async def set_roles(request: Request) -> Response:
+        async def assign(request: Request) -> Response:
             principal = request.path_params["principal"]
             names = _strings(await read_json_object(request), "roles")
             if names is None:
                 return JSONResponse({"error": "roles must be a list of role names"}, 400)
             return await run(
-                lambda: {"id": principal, "roles": security.set_roles(emu, kind, principal, names)}
+                lambda: {
+                    "id": principal,
+                    "roles": set_roles(emu, kind, principal, names),
+                }
             )
 
-        return set_roles
+        return assign
 
     async def members(request: Request) -> Response:
         team = request.path_params["principal"]
         ids = _strings(await read_json_object(request), "users")
         if ids is None:
             return JSONResponse({"error": "users must be a list of systemuser ids"}, 400)
-        return await run(lambda: {"id": team, "users": security.set_team_members(emu, team, ids)})
+        return await run(lambda: {"id": team, "users": set_team_members(emu, team, ids)})
 
     async def import_start(request: Request) -> Response:
         body = await read_json_object(request)

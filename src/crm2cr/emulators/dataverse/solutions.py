@@ -26,7 +26,7 @@ import binascii
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from crm2cr.emulators.dataverse import security, solution_apply
+from crm2cr.emulators.dataverse import security
 from crm2cr.emulators.dataverse.errors import (
     ODataError,
     attribute_definition_not_found,
@@ -35,8 +35,7 @@ from crm2cr.emulators.dataverse.errors import (
     entity_definition_not_found,
     method_not_allowed,
 )
-from crm2cr.emulators.dataverse.metadata import OptionDef, stable_id
-from crm2cr.emulators.dataverse.records import new_row
+from crm2cr.emulators.dataverse.metadata import OptionDef
 from crm2cr.emulators.dataverse.security_roles import (
     EXPORT_CUSTOMIZATIONS,
     IMPORT_CUSTOMIZATIONS,
@@ -48,7 +47,12 @@ from crm2cr.emulators.dataverse.solution_export import (
     load_components,
     save_components,
 )
-from crm2cr.emulators.dataverse.solution_result import result_xml
+from crm2cr.emulators.dataverse.solution_import import (
+    install,
+    installed_row,
+    publisher_of,
+    record_job,
+)
 from crm2cr.emulators.dataverse.wire import (
     Caller,
     InternalResponse,
@@ -58,7 +62,6 @@ from crm2cr.emulators.dataverse.wire import (
 )
 from crm2cr.errors import InvalidInput
 from crm2cr.solution.package import build_solution_zip, read_solution_zip
-from crm2cr.solution.schema import Label, Publisher, Solution, parse_version
 
 if TYPE_CHECKING:
     from crm2cr.emulators.dataverse.app import DataverseEmulator
@@ -66,7 +69,6 @@ if TYPE_CHECKING:
 # Emulator defaults where the service's codes are undocumented [I].
 INVALID_ARGUMENT = "0x80040203"
 INVALID_FILE = "0x80048060"
-DOWNGRADE = "0x8004F00A"
 IMPORT_RUNNING = "0x80071151"
 DEFAULT_OPTION_VALUE_PREFIX = 10_000  # the organisation's default publisher
 
@@ -180,14 +182,14 @@ def import_solution(
             solution = read_solution_zip(data)
         except InvalidInput as exc:
             error = ODataError(400, INVALID_FILE, f"The import file is invalid. {exc.message}")
-            _record_job(emu, caller, job_id, None, started, error)
+            record_job(emu, caller, job_id, None, started, error)
             raise error from exc
         try:
             with store.transaction():
-                touched = _install(emu, solution, caller)
-                _record_job(emu, caller, job_id, solution, started, None, touched)
+                touched = install(emu, solution, caller)
+                record_job(emu, caller, job_id, solution, started, None, touched)
         except ODataError as error:
-            _record_job(emu, caller, job_id, solution, started, error)
+            record_job(emu, caller, job_id, solution, started, error)
             raise
     return no_content()
 
@@ -199,152 +201,6 @@ def _guid(value: Any) -> str | None:
         return str(uuid.UUID(str(value)))
     except ValueError:
         raise bad_guid(str(value)) from None
-
-
-def _installed_row(emu: DataverseEmulator, unique_name: str) -> dict[str, Any] | None:
-    rows = emu.store.query('SELECT * FROM "solution" WHERE uniquename = ?', (unique_name,))
-    return rows[0] if rows else None
-
-
-def _install(emu: DataverseEmulator, solution: Solution, caller: Caller) -> list[str]:
-    installed = _installed_row(emu, solution.unique_name)
-    if installed is not None:
-        current = str(installed["version"])
-        if parse_version(solution.version) < parse_version(current):
-            raise ODataError(
-                400,
-                DOWNGRADE,
-                f"The solution '{solution.unique_name}' version {solution.version} cannot be "
-                f"imported: version {current} is already installed, and a solution cannot be "
-                "downgraded.",
-            )
-        if bool(installed["ismanaged"]) != solution.managed:
-            kind = "managed" if installed["ismanaged"] else "unmanaged"
-            raise solution_apply.refused(
-                f"The solution '{solution.unique_name}' is installed as {kind}; "
-                "a solution cannot change between managed and unmanaged."
-            )
-    solution_apply.check(emu, solution)
-    touched = solution_apply.apply(emu, solution)
-    publisher_id = _save_publisher(emu, solution.publisher, caller)
-    _save_solution(emu, solution, publisher_id, installed, caller)
-    components = load_components(emu, solution.unique_name)
-    components.add(solution)
-    save_components(emu, solution.unique_name, components)
-    security.grant_new_privileges(emu)
-    return touched
-
-
-def _insert(emu: DataverseEmulator, table: str, values: dict[str, Any], caller: Caller) -> None:
-    entity = emu.metadata.require(table)
-    row = new_row(
-        entity, values, user_id=caller.systemuserid, business_unit_id=caller.businessunitid
-    )
-    emu.store.insert(table, row)
-
-
-def _save_publisher(emu: DataverseEmulator, publisher: Publisher, caller: Caller) -> str:
-    values = {
-        "friendlyname": publisher.display.en,
-        "uniquename": publisher.unique_name,
-        "customizationprefix": publisher.prefix,
-        "customizationoptionvalueprefix": publisher.option_value_prefix,
-    }
-    rows = emu.store.query(
-        'SELECT publisherid FROM "publisher" WHERE uniquename = ?', (publisher.unique_name,)
-    )
-    if rows:
-        publisher_id = str(rows[0]["publisherid"])
-        emu.store.update("publisher", publisher_id, values)
-        return publisher_id
-    publisher_id = stable_id("publisher", publisher.unique_name.lower())
-    _insert(emu, "publisher", {"publisherid": publisher_id, **values}, caller)
-    return publisher_id
-
-
-def _save_solution(
-    emu: DataverseEmulator,
-    solution: Solution,
-    publisher_id: str,
-    installed: dict[str, Any] | None,
-    caller: Caller,
-) -> None:
-    values = {
-        "friendlyname": solution.display.en,
-        "version": solution.version,
-        "description": solution.description,
-        "installedon": emu.clock.stamp(),
-        "publisherid": publisher_id,
-        "publisherid__type": "publisher",
-    }
-    if installed is not None:
-        emu.store.update("solution", str(installed["solutionid"]), values)
-        return
-    row = {
-        "solutionid": stable_id("solution", solution.unique_name.lower()),
-        "uniquename": solution.unique_name,
-        "ismanaged": int(solution.managed),
-        "isvisible": 1,
-        **values,
-    }
-    _insert(emu, "solution", row, caller)
-
-
-def _record_job(
-    emu: DataverseEmulator,
-    caller: Caller,
-    job_id: str,
-    solution: Solution | None,
-    started: int,
-    error: ODataError | None,
-    touched: list[str] | None = None,
-) -> None:
-    now = emu.clock.stamp()
-    name = solution.unique_name if solution else ""
-    data = result_xml(emu, solution, touched or [], started, now, error)
-    _insert(
-        emu,
-        "importjob",
-        {
-            "importjobid": job_id,
-            "name": name or "Customizations",
-            "solutionname": name,
-            "progress": 100.0,
-            "startedon": started,
-            "completedon": now,
-            "data": data,
-            "solutionid": stable_id("solution", name.lower()) if solution and not error else None,
-        },
-        caller,
-    )
-
-
-def start_running_import(emu: DataverseEmulator, solution_name: str) -> str:
-    """An import another client started and that has not finished (control API)."""
-    from crm2cr.emulators.dataverse.seed import APP_USER_ID, ROOT_BUSINESS_UNIT_ID
-
-    job_id = str(uuid.uuid4())
-    with emu.store.lock:
-        entity = emu.metadata.require("importjob")
-        values = {
-            "importjobid": job_id,
-            "name": solution_name,
-            "solutionname": solution_name,
-            "progress": 40.0,
-            "startedon": emu.clock.stamp(),
-        }
-        row = new_row(entity, values, user_id=APP_USER_ID, business_unit_id=ROOT_BUSINESS_UNIT_ID)
-        emu.store.insert("importjob", row)
-    return job_id
-
-
-def finish_running_import(emu: DataverseEmulator, job_id: str) -> str:
-    job_id = job_id.lower()
-    with emu.store.lock:
-        if not emu.store.exists("importjob", job_id):
-            raise LookupError(f"no import job {job_id}")
-        emu.store.update("importjob", job_id, {"progress": 100.0, "completedon": emu.clock.stamp()})
-    return job_id
 
 
 # -- ExportSolution --------------------------------------------------------------------------
@@ -360,10 +216,10 @@ def export_solution(
         raise _invalid("Managed must be true or false.")
     security.require_privilege(emu, caller, EXPORT_CUSTOMIZATIONS)
     with emu.store.lock:
-        row = _installed_row(emu, name)
+        row = installed_row(emu, name)
         if row is None:
             raise ODataError(404, "0x80040217", f"solution With Name = {name} Does Not Exist")
-        publisher = _publisher_of(emu, str(row.get("publisherid") or ""))
+        publisher = publisher_of(emu, str(row.get("publisherid") or ""))
         solution = installed_solution(emu, row, publisher, managed=managed)
     data = build_solution_zip(solution)
     response = json_response(
@@ -374,18 +230,6 @@ def export_solution(
     )
     response.read_only = True
     return response
-
-
-def _publisher_of(emu: DataverseEmulator, publisher_id: str) -> Publisher:
-    row = emu.store.get("publisher", publisher_id) if publisher_id else None
-    if row is None:
-        return Publisher("DefaultPublisher", Label("Default Publisher"), "new", 10_000)
-    return Publisher(
-        str(row["uniquename"]),
-        Label(str(row.get("friendlyname") or row["uniquename"])),
-        str(row["customizationprefix"]),
-        int(row["customizationoptionvalueprefix"]),
-    )
 
 
 # -- InsertOptionValue, PublishXml, PublishAllXml ---------------------------------------------
@@ -418,12 +262,12 @@ def insert_option_value(
         solution_name = body.get("SolutionUniqueName")
         prefix = DEFAULT_OPTION_VALUE_PREFIX
         if solution_name:
-            row = _installed_row(emu, str(solution_name))
+            row = installed_row(emu, str(solution_name))
             if row is None:
                 raise ODataError(
                     404, "0x80040217", f"solution With Name = {solution_name} Does Not Exist"
                 )
-            prefix = _publisher_of(emu, str(row.get("publisherid") or "")).option_value_prefix
+            prefix = publisher_of(emu, str(row.get("publisherid") or "")).option_value_prefix
         if value is None:
             first = prefix * 10_000
             taken = [v for v in attr.options if first <= v < first + 10_000]
