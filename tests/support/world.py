@@ -112,7 +112,14 @@ class World:
         policy = Policy(now=self.clock, remove_leavers=self.remove_leavers, writable=self.writable)
         return plan(
             self.coupling,
-            pair_up(members, receivers, list(self.links.values()), candidates),
+            pair_up(
+                members,
+                receivers,
+                list(self.links.values()),
+                candidates,
+                self.coupling.direction,
+                self.remove_leavers,
+            ),
             policy,
         )
 

@@ -3,7 +3,8 @@
 No action re-activates a receiver: there is no such type, so the sticky
 unsubscribe (invariant 2) cannot be planned away (STYLE §1). An action's
 `link` is the link row to save right after the action succeeded (STYLE §3);
-for a new receiver its id is filled in by the executor.
+for a new receiver its id, activation and change stamp are filled in by the
+executor from the service's answer.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from crm2cr.sync.eligibility import ineligibility, primary_first
-from crm2cr.sync.model import Link, Member, Receiver
+from crm2cr.sync.model import Direction, Link, Member, Receiver, ReceiverState
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +28,91 @@ class Pair:
     duplicate_of: str = ""  # set when this record loses its address to another record
 
 
+def crm_address_wins(
+    member: Member, receiver: Receiver, link: Link | None, direction: Direction
+) -> bool:
+    """When the two addresses of a pair differ, does the CRM's win?
+
+    One way, the source side's; both ways, the side that changed since the
+    link was saved, and the newer one if both did (ties to the CRM).
+    """
+    if direction is Direction.TO_CLEVERREACH:
+        return True
+    if direction is Direction.TO_CRM:
+        return False
+    crm_moved = link is None or member.key != link.key
+    cr_moved = link is None or receiver.key != link.key
+    return crm_moved and (not cr_moved or member.modified >= receiver.last_changed)
+
+
+def keeps_address(
+    member: Member | None, receiver: Receiver | None, direction: Direction, remove_leavers: bool
+) -> bool:
+    """Does a linked pair still hold an address in the group once this run is done?
+
+    A pair about to be dissolved frees its address for another record in the
+    same run; one that persists keeps it, so no second record can take it.
+    """
+    eligible = member is not None and ineligibility(member) is None
+    if receiver is None:
+        return direction is Direction.TO_CLEVERREACH and eligible
+    if receiver.state is not ReceiverState.ACTIVE or (member is not None and member.opted_out):
+        return True  # a withdrawn receiver is never deleted
+    if direction is Direction.TO_CRM or eligible:
+        return True
+    return direction is Direction.TO_CLEVERREACH and not remove_leavers
+
+
+def settled_key(
+    member: Member | None, receiver: Receiver | None, link: Link, direction: Direction
+) -> str:
+    """The address a linked pair has once this run is done.
+
+    A receiver moves only for an eligible record whose address wins; a pair
+    left as it is (ineligible record, withdrawn receiver) keeps the receiver's.
+    """
+    if receiver is None:
+        return member.key if member is not None else link.key
+    if (
+        member is None
+        or ineligibility(member) is not None
+        or receiver.state is not ReceiverState.ACTIVE
+        or member.key == receiver.key
+    ):
+        return receiver.key
+    return member.key if crm_address_wins(member, receiver, link, direction) else receiver.key
+
+
+def _holder_of_target(
+    member: Member | None,
+    receiver: Receiver | None,
+    link: Link,
+    direction: Direction,
+    by_key: dict[str, Receiver],
+    taken: set[str],
+) -> Receiver | None:
+    """A pair moving to an address another, unlinked receiver already has takes that one.
+
+    CleverReach keeps one receiver per address: the move would fail for ever,
+    so the pair adopts the receiver with the address, and the one it leaves
+    is a receiver like any other without a record.
+    """
+    if member is None or receiver is None or ineligibility(member) is not None:
+        return receiver
+    target = settled_key(member, receiver, link, direction)
+    holder = by_key.get(target)
+    if target == receiver.key or holder is None or holder.id in taken:
+        return receiver
+    return holder
+
+
 def pair_up(
     members: Iterable[Member],
     receivers: Iterable[Receiver],
     links: Iterable[Link],
     candidates: Iterable[Member] = (),
+    direction: Direction = Direction.BOTH,
+    remove_leavers: bool = True,
 ) -> Iterator[Pair]:
     in_list = {m.id: m for m in members}
     outside = {m.id: m for m in candidates if m.id not in in_list}
@@ -56,12 +136,16 @@ def pair_up(
                 receiver = stand_in
         if receiver is not None and receiver.id in used_receivers:
             receiver = None
+        receiver = _holder_of_target(
+            member, receiver, link, direction, by_key, linked_receiver_ids | used_receivers
+        )
         if member is not None:
             used_members.add(member.id)
-            used_keys.setdefault(member.key, member.id)
         if receiver is not None:
             used_receivers.add(receiver.id)
-            used_keys.setdefault(receiver.key, link.crm_id)
+        if keeps_address(member, receiver, direction, remove_leavers):
+            # only the address the pair ends with is taken; one it leaves is free
+            used_keys.setdefault(settled_key(member, receiver, link, direction), link.crm_id)
         yield Pair(member, receiver, link)
 
     groups: dict[str, list[Member]] = defaultdict(list)
@@ -81,7 +165,11 @@ def pair_up(
         ineligible = sorted(
             (m for m in records if ineligibility(m) is not None), key=lambda m: m.id
         )
-        if eligible:
+        if eligible and receiver is None and direction is Direction.TO_CRM:
+            # no receiver has this address: every record of it leaves the list alike
+            for member in eligible:
+                yield Pair(member, None, None)
+        elif eligible:
             yield Pair(eligible[0], receiver, None)
             for member in eligible[1:]:
                 yield Pair(member, None, None, duplicate_of=eligible[0].id)

@@ -56,7 +56,7 @@ from crm2cr.sync.model import (
     ReceiverState,
     Values,
 )
-from crm2cr.sync.pairing import Pair
+from crm2cr.sync.pairing import Pair, crm_address_wins
 from crm2cr.sync.reasons import Code, Reason, because
 
 NAMESPACE = uuid.UUID("6f1c2e0a-2c2c-4c2c-8c2c-000000c2c2c2")
@@ -65,10 +65,10 @@ EXECUTION_ORDER: tuple[type[Action], ...] = (
     DeactivateReceiver,
     RecordConsent,
     SetOptOut,
-    CreateReceiver,
+    RemoveReceiver,  # first, so an address it frees can be taken by a moved receiver
     ChangeReceiverEmail,
+    CreateReceiver,
     UpdateReceiver,
-    RemoveReceiver,
     CreateRecord,
     UpdateRecord,
     AddMember,
@@ -85,7 +85,7 @@ CONSENT_ON_CLEVERREACH = (DeactivateReceiver,)
 
 
 def same_link(a: Link, b: Link | None) -> bool:
-    """Equal in what the sync decides on; the informational change stamps do not count."""
+    """Equal in what the sync decides on; stamps and the activation are informational."""
     return b is not None and (
         a.id,
         a.crm_id,
@@ -520,8 +520,7 @@ def _to_crm(
                 receiver_id=receiver.id,
             )
         )
-    if member.active:
-        _pull(member, receiver, link, d)
+    _pull(member, receiver, link, d)
     return _link(
         d, member.id, receiver, LinkStatus.ACTIVE, receiver.values, link, crm_stamp=member.modified
     )
@@ -622,6 +621,16 @@ def _both_ways(
         return None
     if member is not None and member.in_list:
         return None  # in the list but not eligible: noted above, left alone
+    if member is not None and not member.active:
+        # both ways the list holds eligible records: an inactive one is not added
+        d.note(
+            because(Code.INACTIVE_IN_CRM),
+            receiver.email,
+            record_id=member.id,
+            receiver_id=receiver.id,
+            level=Level.WARNING,
+        )
+        return None
     if not budget.take():
         d.note(_licence(budget), receiver.email, receiver_id=receiver.id, level=Level.WARNING)
         return None
@@ -681,7 +690,7 @@ def _merge(member: Member, receiver: Receiver, link: Link | None, d: _Pair) -> L
             level=Level.WARNING,
             skipped=False,
         )
-    email = _merge_email(member, receiver, link, crm_newer, d)
+    email = _merge_email(member, receiver, link, d)
     if push:
         why = (
             because(Code.ADOPTED)
@@ -718,16 +727,11 @@ def _merge(member: Member, receiver: Receiver, link: Link | None, d: _Pair) -> L
     )
 
 
-def _merge_email(
-    member: Member, receiver: Receiver, link: Link | None, crm_newer: bool, d: _Pair
-) -> str:
+def _merge_email(member: Member, receiver: Receiver, link: Link | None, d: _Pair) -> str:
     """The address both sides end with; a change on the CRM side moves the receiver."""
-    if member.key == receiver.key:
-        return receiver.email
-    crm_moved = link is None or member.key != link.key
-    cr_moved = link is None or receiver.key != link.key
-    crm_wins = crm_moved and (not cr_moved or crm_newer)
-    if not crm_wins:
+    if member.key == receiver.key or not crm_address_wins(
+        member, receiver, link, d.coupling.direction
+    ):
         return receiver.email
     d.add(
         ChangeReceiverEmail(

@@ -104,7 +104,8 @@ def run(
     candidates: list[Member] | None = None,
     **pol: object,
 ) -> Plan:
-    pairs = pair_up(members, receivers, links, candidates or [], direction)
+    remove = bool(pol.get("remove_leavers", True))
+    pairs = pair_up(members, receivers, links, candidates or [], direction, remove)
     return plan(coupling(direction), pairs, policy(**pol))
 
 
