@@ -3,12 +3,14 @@
 Clients get an `httpx.Client` whose transport is a stack of small wrappers
 around the real one (or an in-process ASGI transport in tests):
 
-    Retrying(Counting(inner))
+    Retrying(Counting(Buffered(inner)))
 
-`Counting` counts what really goes on the wire (every attempt), so a rerun
-can prove it wrote nothing; `Retrying` repeats what is safe to repeat,
-honouring `Retry-After`. Which statuses are errors, and what they mean, is
-each API's own `classify`; this module only knows HTTP.
+`Buffered` reads each body inside the stack, so a connection dropped mid-body
+is seen (and retried) like any other drop; `Counting` counts what really goes
+on the wire (every attempt), so a rerun can prove it wrote nothing;
+`Retrying` repeats what is safe to repeat, honouring `Retry-After`. Which
+statuses are errors, and what they mean, is each API's own `classify`; this
+module only knows HTTP.
 """
 
 from __future__ import annotations
@@ -147,6 +149,30 @@ class RequestCounter:
         result.by_status = after.by_status - before.by_status
 
 
+class BufferedTransport(httpx.BaseTransport):
+    """Reads each answer's body inside the stack.
+
+    A socket hands back the headers first; a connection that drops half way
+    through the body would otherwise fail later, in the client, where neither
+    counting nor retrying sees it. Answers are pages of at most 5000 rows, so
+    reading them here costs nothing that streaming row by row would save.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        try:
+            response.read()
+        finally:
+            response.close()
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class CountingTransport(httpx.BaseTransport):
     """Counts every request that reaches the wire."""
 
@@ -247,8 +273,8 @@ def transport_stack(
     policy: RetryPolicy | None = None,
     sleep: Sleep = time.sleep,
 ) -> httpx.BaseTransport:
-    """Retrying(Counting(inner)): the transport every client is built on."""
-    base = inner if inner is not None else httpx.HTTPTransport(retries=0)
+    """Retrying(Counting(Buffered(inner))): the transport every client is built on."""
+    base = BufferedTransport(inner if inner is not None else httpx.HTTPTransport(retries=0))
     counted = CountingTransport(base, counter) if counter is not None else base
     return RetryingTransport(counted, policy=policy, counter=counter, sleep=sleep)
 

@@ -130,30 +130,6 @@ class _Borrowed(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
-class _Buffered(httpx.BaseTransport):
-    """Reads each answer's body inside the transport stack.
-
-    A real socket hands back the headers first; a connection that drops
-    half way through the body would otherwise fail later, in the client,
-    where neither counting nor retrying sees it. Answers are JSON of a few
-    MB at most (5000 receivers), so nothing is lost by reading them here.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        try:
-            response.read()
-        finally:
-            response.close()
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def open_client(
     base_url: str = DEFAULT_URL,
     *,
@@ -180,9 +156,7 @@ def open_client(
     """
     counter = counter or RequestCounter()
     inner = _Borrowed(transport) if transport is not None else httpx.HTTPTransport(retries=0)
-    stack = transport_stack(
-        _Buffered(inner), counter=counter, policy=policy or RETRY_POLICY, sleep=sleep
-    )
+    stack = transport_stack(inner, counter=counter, policy=policy or RETRY_POLICY, sleep=sleep)
     extra: tuple[httpx.Client, ...] = ()
     if tokens is None:
         if token is not None:

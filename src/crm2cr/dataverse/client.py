@@ -2,6 +2,7 @@
 
 The client knows the protocol and nothing of syncing. It sends every request
 through one `httpx.Client` whose transport is `Retrying(Counting(Buffered(inner)))`
+(crm2cr.http)
 (crm2cr.http) and whose auth is a `BearerAuth`; every error answer becomes a
 typed crm2cr error through `classify`. Reads stream: listing methods yield
 pages or rows, never a whole table.
@@ -72,30 +73,6 @@ class ClientSettings:
             raise InvalidInput("Parallel requests are 1 to 16.")
 
 
-class _Buffered(httpx.BaseTransport):
-    """Reads each answer's body inside the transport stack.
-
-    A socket hands back the headers first; a connection that drops half way
-    through the body would otherwise fail later, in the client, where neither
-    counting nor retrying sees it. A page is at most 5000 rows, so reading it
-    here costs nothing that streaming rows one by one would save.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        try:
-            response.read()
-        finally:
-            response.close()
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 class _Borrowed(httpx.BaseTransport):
     """A transport the caller owns (e.g. a test's in-process one): closing leaves it open."""
 
@@ -155,7 +132,7 @@ class DataverseClient:
         counter = counter or RequestCounter()
         settings = settings or ClientSettings()
         inner = _Borrowed(transport) if transport is not None else httpx.HTTPTransport(retries=0)
-        stack = transport_stack(_Buffered(inner), counter=counter, policy=policy, sleep=sleep)
+        stack = transport_stack(inner, counter=counter, policy=policy, sleep=sleep)
         http = build_http(
             str(url).rstrip("/") + API_PATH + "/",
             auth=auth,
