@@ -148,3 +148,41 @@ def test_a_dropped_connection_on_a_create_is_raised_not_retried() -> None:
     )
     with pytest.raises(httpx.RemoteProtocolError):
         client.post("/contacts", json={})
+
+
+def test_a_body_cut_half_way_over_real_http_is_retried_and_counted() -> None:
+    from crm2cr.emulators.common.faults import DroppedConnection
+    from tests.support.servers import serve
+
+    calls = {"n": 0}
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        body = b'{"value":[1,2,3]}'
+        if calls["n"] == 1:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-length", b"64")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body[:5], "more_body": True})
+            raise DroppedConnection("cut")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    counter = RequestCounter()
+    waits: list[float] = []
+    with serve(app) as url:
+        client = build_http(url, transport=transport_stack(counter=counter, sleep=waits.append))
+        assert client.get("/x").json() == {"value": [1, 2, 3]}
+    assert calls["n"] == 2
+    assert counter.snapshot().requests == 2
+    assert len(waits) == 1
