@@ -8,4 +8,3 @@ The organisation and tenant ids are fixed and no real organisation has them
 EMULATOR_ORGANISATION_ID = "c2c2c2c2-0000-4000-8000-00000000c2c2"
 EMULATOR_TENANT_ID = "c2c2c2c2-0000-4000-8000-0000000e17a1"
 EMULATOR_VERSION = "9.2.25093.00168"
-

@@ -86,6 +86,21 @@ _DATE_FUNCTIONS = {
 }
 assert set(_DATE_FUNCTIONS.values()) <= DATE_OPERATORS
 
+_PROPERTY_FUNCTIONS = frozenset(
+    {
+        "In",
+        "NotIn",
+        "Between",
+        "NotBetween",
+        "EqualUserId",
+        "NotEqualUserId",
+        "EqualBusinessId",
+        "NotEqualBusinessId",
+        "Null",
+        "NotNull",
+    }
+)
+
 EDM_TYPES = {
     "String": "Edm.String",
     "Memo": "Edm.String",
@@ -446,6 +461,11 @@ class FilterCompiler:
             if not isinstance(arg, ast.NamedParam):
                 raise bad_request(f"Microsoft.Dynamics.CRM.{name} takes named parameters only.")
             params[arg.name.name] = arg.param
+        if name not in _PROPERTY_FUNCTIONS and name not in _DATE_FUNCTIONS:
+            raise bad_request(
+                f"The query function 'Microsoft.Dynamics.CRM.{name}' is not supported "
+                "by the emulator."
+            )
         column = self._property(name, params)
         handlers: dict[str, Callable[[], str]] = {
             "In": lambda: self._in(column, self._values(name, params), negate=False),
@@ -463,11 +483,7 @@ class FilterCompiler:
         }
         if name in handlers:
             return handlers[name]()
-        if name in _DATE_FUNCTIONS:
-            return self._date_function(name, column, params)
-        raise bad_request(
-            f"The query function 'Microsoft.Dynamics.CRM.{name}' is not supported by the emulator."
-        )
+        return self._date_function(name, column, params)
 
     def _property(self, function: str, params: dict[str, ast._Node]) -> Operand:
         node = params.get("PropertyName")

@@ -50,13 +50,13 @@ def demo_id(kind: str, key: object) -> str:
 
 def seed(emu: DataverseEmulator, name: str) -> None:
     """Create the standard tables and the seed's rows in an empty store."""
-    standard_tables.install(emu.store)
     with emu.store.transaction():
+        standard_tables.install(emu.store)
         seed_empty(emu)
         if name == "demo":
             seed_demo(emu)
-    seed_roles(emu)
-    emu.store.set_org_value("seed", name)
+        seed_roles(emu)
+        emu.store.set_org_value("seed", name)
 
 
 def seed_roles(emu: DataverseEmulator) -> None:

@@ -99,6 +99,7 @@ class Store:
             self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SYSTEM_TABLES)
         self._depth = 0
+        self._metadata_dirty = False
         self._columns: dict[str, list[str]] = {}
         self._indexes: set[str] = set()
         row = self.conn.execute("SELECT json FROM _metadata WHERE id = 1").fetchone()
@@ -157,9 +158,21 @@ class Store:
             return relationship
 
     def save_metadata(self) -> None:
-        """Persist the registry; call after changing definitions in place (new options...)."""
+        """Persist the registry; call after changing definitions in place (new options...).
+
+        Inside a transaction the write waits for the outermost commit, so a
+        seed or an import creating many tables serialises the registry once.
+        """
         with self.lock:
             self.metadata.version += 1
+            if self._depth > 0:
+                self._metadata_dirty = True
+                return
+            self._write_metadata()
+
+    def _write_metadata(self) -> None:
+        with self.lock:
+            self._metadata_dirty = False
             self.conn.execute(
                 "INSERT OR REPLACE INTO _metadata (id, json) VALUES (1, ?)",
                 (json.dumps(self.metadata.to_json()),),
@@ -327,6 +340,8 @@ class Store:
                 raise
             else:
                 self.conn.execute(f"RELEASE {name}")
+                if self._depth == 1 and self._metadata_dirty:
+                    self._write_metadata()
             finally:
                 self._depth -= 1
 
