@@ -213,3 +213,17 @@ class HooksContract:
         api.control("POST", "faults", {"fault_rate": 0.0})
         rows = api.ok("GET", f"/v3/groups/{gid}/receivers", params={"pagesize": 100})
         assert len(rows) == 50  # whole, never half
+
+    def test_group_events_fire_with_group_id(self, api: Api) -> None:
+        """Reference §11: group events carry `group_id`."""
+        with hook_sink() as sink:
+            register(api, sink, "group")
+            gid = api.group("New")
+            api.ok("PUT", f"/v3/groups/{gid}", json={"name": "Renamed"})
+            api.ok("DELETE", f"/v3/groups/{gid}")
+            sink.wait_for(3)
+            assert [(e, g) for e, g, _ in sink.events()] == [
+                ("group.created", gid),
+                ("group.updated", gid),
+                ("group.deleted", gid),
+            ]

@@ -201,3 +201,15 @@ class ListsContract:
         assert api.get(f"/v3/groups/{b}").status_code == 404
         assert api.get("/v3/receivers/x@example.org").status_code == 404
         assert api.post("/v3/groups", json={}).status_code == 400
+
+    def test_mailing_list_limit_and_page(self, api: Api) -> None:
+        """Reference §8.2: `limit` and `page` per state, newest first."""
+        gid = api.group()
+        ids = [_mailing(api, gid, name=f"M{i}") for i in range(5)]
+        first = api.ok("GET", "/v3/mailings", params={"state": "draft", "limit": 2})["draft"]
+        assert [m["id"] for m in first] == [ids[4], ids[3]]
+        second = api.ok("GET", "/v3/mailings", params={"state": "draft", "limit": 2, "page": 1})[
+            "draft"
+        ]
+        assert [m["id"] for m in second] == [ids[2], ids[1]]
+        assert api.get("/v3/mailings", params={"state": "sent"}).status_code == 400

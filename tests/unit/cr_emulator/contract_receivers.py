@@ -372,3 +372,38 @@ class ReceiverContract:
         full = api.receiver(gid, "a@example.org")
         assert full["orders"] == [{"order_id": "1", "product": "Tee"}]
         assert full["events"][0]["type"] == "api"
+
+    def test_listing_order_by_and_id_list(self, api: Api) -> None:
+        """Reference §6.2: `order_by` ("activated desc") and `id_list` filter the listing."""
+        gid = api.group()
+        ids = [
+            r["id"]
+            for r in api.upsert(
+                gid,
+                [
+                    {"email": "a@example.org", "activated": TS + 1},
+                    {"email": "b@example.org", "activated": TS + 3},
+                    {"email": "c@example.org", "activated": TS + 2},
+                ],
+            )
+        ]
+        path = f"/v3/groups/{gid}/receivers"
+        newest = api.ok("GET", path, params={"order_by": "activated desc"})
+        assert [r["email"] for r in newest] == ["b@example.org", "c@example.org", "a@example.org"]
+        by_email = api.ok("GET", path, params={"order_by": "email"})
+        assert [r["email"] for r in by_email] == ["a@example.org", "b@example.org", "c@example.org"]
+        picked = api.ok("GET", path, params={"id_list": f"{ids[2]},{ids[0]}"})
+        assert sorted(r["id"] for r in picked) == sorted([ids[0], ids[2]])
+        assert api.get(path, params={"order_by": "password"}).status_code == 400
+
+    def test_account_wide_switches_reach_every_group(self, api: Api) -> None:
+        """Reference §6.8: deactivate/activate by pool id act on every membership."""
+        g1, g2 = api.group("A"), api.group("B")
+        rid = api.upsert(g1, [{"email": "a@example.org"}])[0]["id"]
+        api.upsert(g2, [{"email": "a@example.org"}])
+        assert api.ok("PUT", f"/v3/receivers/{rid}/deactivate") is True
+        assert [api.receiver(g, rid)["active"] for g in (g1, g2)] == [False, False]
+        assert api.ok("PUT", f"/v3/receivers/{rid}/activate") is True
+        assert [api.receiver(g, rid)["active"] for g in (g1, g2)] == [True, True]
+        assert len(api.audit(reactivations=1)) == 2
+        assert api.put("/v3/receivers/nobody@example.org/activate").status_code == 404

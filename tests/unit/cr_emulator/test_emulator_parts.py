@@ -197,3 +197,26 @@ def test_group_listing_pages_along_the_primary_key(api: Api) -> None:
     assert len(api.app.store.page_marks) == 3  # each page left its mark for the next
     ids = [int(r["id"]) for page in pages for r in page]
     assert ids == sorted(ids) and len(set(ids)) == 30
+
+
+def test_scopes_are_enforced_only_when_configured(make_api: MakeApi) -> None:
+    """Reference §3.1, emulator: all scopes granted unless configured; then 403."""
+    api = make_api()
+    assert api.get("/v3/mailings").status_code == 200
+    limited = make_api(extra={"scopes": "basic receivers"})
+    assert limited.get("/v3/groups").status_code == 200
+    refused = limited.get("/v3/mailings")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == (
+        "Forbidden: the token's scope does not cover 'mailings'"
+    )
+    assert limited.get("/v3/debug/whoami").status_code == 200
+    token = limited.http.post(
+        "/oauth/token.php",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "crm2cr-emulator-app",
+            "client_secret": "emulator-only-not-a-secret-6f1c2b",
+        },
+    ).json()
+    assert token["scope"] == "basic receivers"

@@ -54,6 +54,16 @@ from crm2cr.emulators.common.tokens import TokenRegistry
 
 PROTECTED = ("/v3/", "/hooks/")  # trees that need an access token (reference §3.1)
 OPEN = frozenset({"/v3/debug/ping"})  # answers without a token (reference §12)
+# The API section a path belongs to, as token scopes name them (reference §3.1).
+SCOPE_OF = (
+    ("/v3/forms", "forms"),
+    ("/v3/reports", "reports"),
+    ("/v3/mailings", "mailings"),
+    ("/hooks/", "webhooks"),
+    ("/v3/debug", "basic"),
+    ("/v3/oauth", "basic"),
+    ("/v3/", "receivers"),
+)
 CLOCK_PATHS = frozenset({"/_emulator/clock/advance"})
 
 
@@ -160,6 +170,10 @@ class CleverReachEmulator:
         scope[TOKEN_SCOPE_KEY] = token
         set_caller(cast(dict[str, Any], scope), subject)
         s = self.settings
+        if s.scopes:
+            section = next(name for prefix, name in SCOPE_OF if scope["path"].startswith(prefix))
+            if section not in s.scopes.split():
+                return error_response(403, f"the token's scope does not cover '{section}'")
         wait = self.limiter.admit(token, s.rate_limit, s.rate_burst)
         if wait > 0:
             return error_response(429, headers={"Retry-After": retry_after(wait)})

@@ -65,6 +65,10 @@ class Catalog:
         for a in attributes:
             if a.group_id:
                 self._by_group.setdefault(a.group_id, []).append(a)
+        self.global_keys = [(a.name, a.key) for a in self.globals]
+        self._group_keys = {
+            gid: [(a.name, a.key) for a in attrs] for gid, attrs in self._by_group.items()
+        }
         self._global_names = {a.name: a for a in self.globals}
         self._group_names = {
             gid: {a.name: a for a in attrs} for gid, attrs in self._by_group.items()
@@ -77,6 +81,10 @@ class Catalog:
 
     def of_group(self, group_id: int) -> list[Attribute]:
         return self._by_group.get(group_id, [])
+
+    def group_keys(self, group_id: int) -> list[tuple[str, str]]:
+        """(name, storage key) of the group's attributes, for rendering many receivers."""
+        return self._group_keys.get(group_id, [])
 
     def global_named(self, name: str) -> Attribute | None:
         return self._global_names.get(name)

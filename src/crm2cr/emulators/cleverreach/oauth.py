@@ -92,7 +92,7 @@ class OAuthState:
             "access_token": issued.token,
             "token_type": "bearer",
             "expires_in": s.token_lifetime,
-            "scope": TOKEN_SCOPE,
+            "scope": s.scopes or TOKEN_SCOPE,
         }
         if refresh:
             token = secrets.token_hex(20)

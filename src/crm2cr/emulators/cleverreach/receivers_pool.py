@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from crm2cr.emulators.cleverreach import groups, members
 from crm2cr.emulators.cleverreach.attributes import Catalog
+from crm2cr.emulators.cleverreach.payload import merge_values
 from crm2cr.emulators.cleverreach.receivers_read import find_pool
-from crm2cr.emulators.cleverreach.receivers_write import merge_values
 from crm2cr.emulators.cleverreach.rules import Sticky, decide_activate, decide_deactivate
 from crm2cr.emulators.cleverreach.store import Tx
 from crm2cr.emulators.cleverreach.wire import Refusal, normalize_email, valid_email

@@ -83,8 +83,10 @@ def render(
         "source": source,
         "last_changed": last_changed,
         "points": points,
-        "attributes": {a.name: group_values.get(a.key, "") for a in catalog.of_group(gid)},
-        "global_attributes": {a.name: global_values.get(a.key, "") for a in catalog.globals},
+        "attributes": {name: group_values.get(key, "") for name, key in catalog.group_keys(gid)},
+        "global_attributes": {
+            name: global_values.get(key, "") for name, key in catalog.global_keys
+        },
     }
     if detail & DETAIL_TAGS:
         result["tags"] = json.loads(tags)

@@ -38,6 +38,7 @@ class Settings:
     click_rate: float = 0.10
     unsubscribe_rate: float = 0.005
     random_seed: int = DEFAULT_RANDOM_SEED
+    scopes: str = ""  # granted scopes, space-separated; "" = all granted, none enforced
 
     def validated(self) -> Settings:
         if self.sticky not in ("faithful", "strict"):
