@@ -227,3 +227,23 @@ class HooksContract:
                 ("group.updated", gid),
                 ("group.deleted", gid),
             ]
+
+    def test_confirmed_opt_out_deactivates(self, api: Api) -> None:
+        """Reference §10, emulator: a confirmed `send/deactivate` deactivates the receiver
+        and fires receiver.unsubscribed."""
+        gid = api.group()
+        rid = api.upsert(gid, [{"email": "a@example.org"}])[0]["id"]
+        form = api.ok("GET", f"/v3/groups/{gid}/forms")[0]
+        with hook_sink() as sink:
+            register(api, sink, "receiver", gid)
+            sent = api.ok(
+                "POST", f"/v3/forms/{form['id']}/send/deactivate", json={"email": "a@example.org"}
+            )
+            assert sent == {"success": True}
+            assert api.receiver(gid, rid)["active"] is True
+            mail = api.control("GET", "outbox")[-1]
+            assert mail["kind"] == "deactivate"
+            assert api.control("POST", f"outbox/{mail['id']}/confirm")["confirmed"] > 0
+            sink.wait_for(1)
+            assert sink.events() == [("receiver.unsubscribed", gid, rid)]
+        assert api.receiver(gid, rid)["active"] is False

@@ -9,6 +9,7 @@ clock), then Starlette's router over the route modules.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any, cast
 
 from starlette.applications import Starlette
@@ -74,7 +75,9 @@ def normalize_path(path: str) -> str:
         for s in path.split("/")
     ]
     result = "/".join(segments)
-    return result.rstrip("/") or "/" if len(result) > 1 else result
+    if len(result) > 1:
+        result = result.rstrip("/") or "/"
+    return result
 
 
 class CleverReachEmulator:
@@ -214,9 +217,4 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 def create_app(options: EmulatorOptions | None = None, **changes: Any) -> CleverReachEmulator:
     """A convenience for tests and scripts: `create_app(seed="demo")`."""
-    base = options or EmulatorOptions()
-    if changes:
-        from dataclasses import replace
-
-        base = replace(base, **changes)
-    return CleverReachEmulator(base)
+    return CleverReachEmulator(replace(options or EmulatorOptions(), **changes))

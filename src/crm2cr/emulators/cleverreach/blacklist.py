@@ -57,6 +57,7 @@ def put(tx: Tx, group_id: int, body: dict[str, Any]) -> dict[str, Any]:
             "UPDATE blacklist SET comment = ? WHERE group_id = ? AND email = ?",
             (comment, group_id, email),
         )
+        tx.audit("blacklist.updated", group_id=group_id, email=email)
     else:
         tx.conn.execute(
             "INSERT INTO blacklist (group_id, email, comment, stamp) VALUES (?, ?, ?, ?)",

@@ -42,6 +42,7 @@ def switch(tx: Tx, group_id: int | None, key: str, which: Switch, sticky: Sticky
         members.apply_outcome(
             tx, member, outcome, event=("api", f"REST {which}", "", 0), action=which
         )
+    tx.audit(f"receiver.{which}", group_id=group_id or 0, pool_id=pool_id)
 
 
 def delete_in_group(tx: Tx, group_id: int, key: str) -> None:
