@@ -7,7 +7,7 @@ import sys
 import typer
 
 from crm2cr import __version__
-from crm2cr.cli import demo, emulate
+from crm2cr.cli import connect, demo, emulate
 from crm2cr.cli.output import print_error
 from crm2cr.errors import Crm2crError
 
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(emulate.app, name="emulate")
 app.add_typer(demo.app, name="demo")
+app.add_typer(connect.app, name="connect")
 
 
 def _version(value: bool) -> None:

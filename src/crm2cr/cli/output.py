@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from crm2cr.errors import Crm2crError
 
@@ -22,6 +23,9 @@ def print_json(data: Any) -> None:
 
 def print_error(error: Crm2crError) -> None:
     """The one place the CLI renders an error: the problem, then the fix."""
-    err_console.print(f"[bold red]Error:[/] {error.message}", highlight=False, markup=True)
+    # soft_wrap: the problem and its fix stay one line each, whatever the terminal width
+    err_console.print(
+        f"[bold red]Error:[/] {escape(error.message)}", highlight=False, soft_wrap=True
+    )
     if error.hint:
-        err_console.print(f"[yellow]Fix:[/] {error.hint}", highlight=False)
+        err_console.print(f"[yellow]Fix:[/] {escape(error.hint)}", highlight=False, soft_wrap=True)

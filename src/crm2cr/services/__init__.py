@@ -1,0 +1,1 @@
+"""The use cases every interface calls: the CLI and the web UI are thin layers over these."""
