@@ -139,7 +139,6 @@ class DataverseEmulator:
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         from crm2cr.emulators.dataverse import auth
 
-        body = await read_body(receive)
         headers = header_dict(scope)
         base = base_url(scope, headers)
         raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -157,6 +156,8 @@ class DataverseEmulator:
             return
         started = time.perf_counter()
         try:
+            # Admitted on its headers, as the service is: a slow body counts as running.
+            body = await read_body(receive)
             response = await anyio.to_thread.run_sync(
                 self._dispatch_in_context, base, method, url, headers, body, caller
             )

@@ -491,7 +491,10 @@ class FilterCompiler:
             raise bad_request(
                 f"Microsoft.Dynamics.CRM.{function} needs PropertyName as a string literal."
             )
-        attr = self.column(node.val)
+        # Query functions name columns by logical name, lookups included (`ownerid`).
+        attr = self.entity.attributes.get(node.val)
+        if attr is None or not attr.valid_for_read:
+            attr = self.column(node.val)
         return Operand(f"{self.alias}.{quote(attr.logical_name)}", attr=attr)
 
     @staticmethod
