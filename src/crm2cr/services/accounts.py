@@ -21,12 +21,16 @@ from crm2cr.dataverse.auth import BearerAuth, LoopbackClientCredentials, StaticT
 from crm2cr.dataverse.client import DataverseClient
 from crm2cr.dataverse.signin import ClientCredentials, DeviceCode, UsernamePassword
 from crm2cr.errors import ConfigError, InvalidInput
+from crm2cr.http import RetryPolicy
 
 # Microsoft's sample public client id for development sign-ins (reference §2.1).
 DEV_CLIENT_ID = "51f81489-12ee-4a9e-aaae-a2591f45987d"
 CLEVERREACH_URL = "https://rest.cleverreach.com"
 
 Show = Callable[[str], None]
+
+# Signing in answers a person waiting at a prompt: one quick retry, then the error.
+SIGN_IN_POLICY = RetryPolicy(attempts=2, base_delay=0.5, max_total_wait=10.0)
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,7 @@ def _required(secret: str | None, connection: CrmConnection) -> str:
 
 
 def _discover_tenant(url: str, transport: httpx.BaseTransport | None) -> str:
-    with DataverseClient.connect(url, None, transport=transport) as probe:
+    with DataverseClient.connect(url, None, transport=transport, policy=SIGN_IN_POLICY) as probe:
         return probe.sign_in_challenge().tenant
 
 
@@ -212,7 +216,9 @@ def connect_crm(
     if connection.method is CrmMethod.CLIENT_CREDENTIALS and not connection.tenant:
         connection = replace(connection, tenant=_discover_tenant(connection.url, transport))
     source = crm_token_source(connection, secret, show=show, transport=transport)
-    with DataverseClient.connect(connection.url, BearerAuth(source), transport=transport) as client:
+    with DataverseClient.connect(
+        connection.url, BearerAuth(source), transport=transport, policy=SIGN_IN_POLICY
+    ) as client:
         me = client.who_am_i()
         version = client.retrieve_version()
     connections.save_crm(connection, secret)
@@ -249,7 +255,12 @@ def connect_cleverreach(
     store = TokenStore(url)
     credentials = CrCredentials(client_id, client_secret) if client_id and client_secret else None
     with open_client(
-        url, token=token, credentials=credentials, store=store, transport=transport
+        url,
+        token=token,
+        credentials=credentials,
+        store=store,
+        transport=transport,
+        policy=SIGN_IN_POLICY,
     ) as client:
         account = client.whoami()
     if token:
