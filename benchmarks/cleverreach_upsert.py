@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 
-from benchmarks.common import Stopwatch, emulator, peak_rss_mb
+from benchmarks.common import Stopwatch, emulator, floor_ratio, peak_rss_mb
 from crm2cr.cleverreach import ClientCredentials, ReceiverData, open_client
 from crm2cr.emulators.cleverreach.account import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from crm2cr.http import RequestCounter
@@ -49,10 +49,14 @@ def run(count: int = 100_000) -> dict[str, object]:
                 failed += len(outcome.failed)
         sent = counter.snapshot()
         stats = cr.groups.stats(group.id)
+    requests = sent.requests - before.requests
+    floor, ratio = floor_ratio(requests, count, 1000)
     return {
         "receivers": count,
         "failed": failed,
-        "requests": sent.requests - before.requests,
+        "requests": requests,
+        "floor": floor,
+        "ratio": ratio,
         "retries": sent.retries - before.retries,
         "batch_size": cr.batch_size.current,
         "wall_s": watch.seconds,

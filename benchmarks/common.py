@@ -66,6 +66,12 @@ class Stopwatch:
         self.seconds = round(time.perf_counter() - self.started, 3)
 
 
+def floor_ratio(requests: int, count: int, per_request: int) -> tuple[int, float]:
+    """The fewest requests the API allows for `count` items, and how far above it we are."""
+    floor = max(1, -(-count // per_request))
+    return floor, round(requests / floor, 3)
+
+
 def machine() -> str:
     return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from benchmarks.common import Stopwatch, emulator, peak_rss_mb
+from benchmarks.common import Stopwatch, emulator, floor_ratio, peak_rss_mb
 from crm2cr.dataverse import BearerAuth, DataverseClient, Query, StaticToken
 from crm2cr.http import RequestCounter
 
@@ -65,11 +65,15 @@ def run(count: int = 100_000) -> dict[str, object]:
         sent = counter.snapshot()
     if rows < count:
         raise SystemExit(f"read {rows} contacts, expected at least {count}")
+    requests = sent.requests - before.requests
+    floor, ratio = floor_ratio(requests, rows, 5000)
     return {
         "rows": rows,
         "generated_by": how,
         "generate_s": made.seconds,
-        "requests": sent.requests - before.requests,
+        "requests": requests,
+        "floor": floor,
+        "ratio": ratio,
         "retries": sent.retries - before.retries,
         "wall_s": watch.seconds,
         "rows_per_s": round(rows / watch.seconds, 1) if watch.seconds else 0.0,
