@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm2cr.sync.decision import link_id
 from crm2cr.sync.model import (
     Coupling,
     Direction,
@@ -13,7 +14,7 @@ from crm2cr.sync.model import (
     Receiver,
 )
 from crm2cr.sync.pairing import pair_up
-from crm2cr.sync.planner import Plan, link_id, plan
+from crm2cr.sync.planner import Plan, plan
 
 GROUP = "1001"
 NOW = 1_800_000_000

@@ -16,8 +16,9 @@ from crm2cr.sync.actions import (
     UpdateReceiver,
     UpdateRecord,
 )
+from crm2cr.sync.decision import record_id_for
 from crm2cr.sync.model import Direction, LinkStatus
-from crm2cr.sync.planner import check_direction, record_id_for
+from crm2cr.sync.planner import check_direction
 from crm2cr.sync.reasons import Code, because
 from tests.unit.sync.builders import GROUP, NOW, kinds, link, member, receiver, run
 
