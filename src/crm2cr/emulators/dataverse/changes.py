@@ -24,7 +24,12 @@ from crm2cr.emulators.dataverse.errors import (
 )
 from crm2cr.emulators.dataverse.metadata import EntityDef
 from crm2cr.emulators.dataverse.query import check_options, parse_select
-from crm2cr.emulators.dataverse.reads import STREAMING_TYPE, fetch_page, text_response
+from crm2cr.emulators.dataverse.reads import (
+    STREAMING_TYPE,
+    fetch_page,
+    needed_columns,
+    text_response,
+)
 from crm2cr.emulators.dataverse.serialize import Formatter, context_url
 from crm2cr.emulators.dataverse.store import Row, quote
 from crm2cr.emulators.dataverse.wire import InternalResponse, Request, json_response
@@ -102,6 +107,7 @@ def _initial(emu: DataverseEmulator, request: Request, entity: EntityDef) -> Int
         [],
         request.prefer.page_size(),
         token.values if token else None,
+        needed_columns(entity, select),
     )
     formatter = Formatter(emu, request.prefer)
     formatter.prime(rows, select)

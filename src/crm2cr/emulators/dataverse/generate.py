@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from crm2cr.emulators.common import demo_people
@@ -141,6 +142,7 @@ def _insert(
     entity = emu.metadata.require(table)
     store = emu.store
     columns: list[str] | None = None
+    pick: Callable[[dict[str, Any]], Any] = tuple
     ids: list[str] = []
     first_version = store.next_version(count)
     chunk: list[tuple[Any, ...]] = []
@@ -149,8 +151,9 @@ def _insert(
         row["versionnumber"] = first_version + offset
         if columns is None:
             columns = [c for c in row if c in known]
+            pick = itemgetter(*columns)
         ids.append(row[entity.primary_id])
-        chunk.append(tuple(row.get(c) for c in columns))
+        chunk.append(pick(row))
         if len(chunk) >= CHUNK:
             _flush(emu, table, columns, chunk)
             chunk = []

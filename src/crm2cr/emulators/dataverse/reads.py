@@ -27,7 +27,7 @@ from crm2cr.emulators.dataverse.query import (
     parse_top,
 )
 from crm2cr.emulators.dataverse.serialize import Formatter, context_url, etag
-from crm2cr.emulators.dataverse.store import Row, quote
+from crm2cr.emulators.dataverse.store import Row, quote, sql_columns
 from crm2cr.emulators.dataverse.wire import (
     MAX_PAGE_SIZE,
     ODATA_VERSION,
@@ -89,9 +89,19 @@ def fetch_page(
     order: list[OrderBy],
     limit: int,
     cursor: list[Any] | None,
+    columns: list[str] | None = None,
 ) -> tuple[list[Row], bool]:
-    """Up to `limit` rows after `cursor`, and whether more follow."""
+    """Up to `limit` rows after `cursor`, and whether more follow.
+
+    `columns` limits what is read (every column when None); the order and key
+    columns are always included, the cursor needs them.
+    """
     keys, pk = sort_keys(entity, order)
+    if columns is None:
+        selection = "t0.*"
+    else:
+        wanted = dict.fromkeys([*columns, *(k.name for k in keys), pk.name])
+        selection = ", ".join(f"t0.{quote(c)}" for c in wanted)
     if len(keys) == 1:
         emu.store.ensure_index(entity.logical_name, (keys[0].name,))
     clause = paging.order_clause(keys, pk)
@@ -103,13 +113,28 @@ def fetch_page(
             break
         rows.extend(
             emu.store.query(
-                f"SELECT t0.* FROM {quote(entity.logical_name)} t0 "
+                f"SELECT {selection} FROM {quote(entity.logical_name)} t0 "
                 f"WHERE {base} AND {condition} ORDER BY {clause} LIMIT ?",
                 [*params, *seek_params, wanted],
             )
         )
     more = len(rows) > limit
     return rows[:limit], more
+
+
+def needed_columns(
+    entity: EntityDef, attrs: list[AttributeDef], expands: list[Expand] | None = None
+) -> list[str]:
+    """The SQL columns serialising `attrs` (and expanding `expands`) reads."""
+    columns = [entity.primary_id, "versionnumber"]
+    for attr in attrs:
+        columns.extend(sql_columns(attr))
+        if attr.kind == "Money" and "transactioncurrencyid" in entity.attributes:
+            columns.append("transactioncurrencyid")
+    for item in expands or []:
+        if item.lookup is not None:
+            columns.extend((item.lookup, f"{item.lookup}__type"))
+    return [c for c in dict.fromkeys(columns) if c in entity.attributes or c.endswith("__type")]
 
 
 def cursor_of(entity: EntityDef, order: list[OrderBy], row: Row) -> list[Any]:
@@ -158,7 +183,14 @@ def read_collection(
     limit = min(top, MAX_PAGE_SIZE) if use_top and top is not None else page_size
     token = paging.decode_token(query["$skiptoken"]) if "$skiptoken" in query else None
     rows, more = fetch_page(
-        emu, entity, where, params, order, limit, token.values if token else None
+        emu,
+        entity,
+        where,
+        params,
+        order,
+        limit,
+        token.values if token else None,
+        needed_columns(entity, select, expands),
     )
     if use_top:
         more = False
@@ -254,7 +286,16 @@ def expand_collection(
         where.append(sql)
         params.extend(filter_params)
     limit = min(item.top, MAX_PAGE_SIZE) if item.top is not None else MAX_PAGE_SIZE
-    members, _ = fetch_page(emu, item.target, where, params, item.orderby, limit, None)
+    members, _ = fetch_page(
+        emu,
+        item.target,
+        where,
+        params,
+        item.orderby,
+        limit,
+        None,
+        needed_columns(item.target, item.select),
+    )
     formatter.prime(members, item.select)
     return [formatter.entity(item.target, m, item.select) for m in members]
 
