@@ -100,8 +100,8 @@ def fetch_page(
     if columns is None:
         selection = "t0.*"
     else:
-        wanted = dict.fromkeys([*columns, *(k.name for k in keys), pk.name])
-        selection = ", ".join(f"t0.{quote(c)}" for c in wanted)
+        names = dict.fromkeys([*columns, *(k.name for k in keys), pk.name])
+        selection = ", ".join(f"t0.{quote(c)}" for c in names)
     if len(keys) == 1:
         emu.store.ensure_index(entity.logical_name, (keys[0].name,))
     clause = paging.order_clause(keys, pk)
