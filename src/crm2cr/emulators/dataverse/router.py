@@ -20,9 +20,10 @@ Resource paths, below `/api/data/v9.2/`:
     {set}({key})/{navigation}({id})/$ref     DELETE (N:N disassociate)
     {set}({key})/Microsoft.Dynamics.CRM.{Action}   bound actions (lists, RetrieveUserPrivileges)
 
-Modules of other owners are imported inside the handlers, so this module
-loads before they exist. `require_access` is the one place that asks
-security.require before a data operation.
+Modules of other owners (batch, bulk, fetchxml, security, solutions) are
+imported inside the handlers: they import the core themselves, so importing
+them here at load time would be circular. `require_access` is the one place
+that asks security.require before a data operation.
 """
 
 from __future__ import annotations
@@ -39,30 +40,20 @@ if TYPE_CHECKING:
     from crm2cr.emulators.dataverse.app import DataverseEmulator
 
 NAMESPACE = "Microsoft.Dynamics.CRM."
-BULK_ACTIONS = {
-    "CreateMultiple": "create_multiple",
-    "UpdateMultiple": "update_multiple",
-    "UpsertMultiple": "upsert_multiple",
-}
-SOLUTION_ACTIONS = {
-    "ImportSolution": "import_solution",
-    "ExportSolution": "export_solution",
-    "InsertOptionValue": "insert_option_value",
-    "PublishXml": "publish_xml",
-    "PublishAllXml": "publish_all_xml",
-}
-
-
-def peer(name: str) -> Any:
-    """A module of this package owned by another engineer (batch, bulk, fetchxml, ...)."""
-    return importlib.import_module(f"crm2cr.emulators.dataverse.{name}")
+BULK_ACTIONS = frozenset({"CreateMultiple", "UpdateMultiple", "UpsertMultiple"})
+SOLUTION_ACTIONS = frozenset(
+    {"ImportSolution", "ExportSolution", "InsertOptionValue", "PublishXml", "PublishAllXml"}
+)
+Action = Callable[["DataverseEmulator", dict[str, Any], Caller], InternalResponse]
 
 
 def require_access(
     emu: DataverseEmulator, caller: Caller, access: Access, entity: EntityDef
 ) -> None:
     """Raise 403 0x80040220 when the caller lacks the privilege (security.py decides)."""
-    peer("security").require(emu, caller, access, entity)
+    from crm2cr.emulators.dataverse import security
+
+    security.require(emu, caller, access, entity)
 
 
 def route(emu: DataverseEmulator, request: Request) -> InternalResponse:
@@ -76,14 +67,15 @@ def route(emu: DataverseEmulator, request: Request) -> InternalResponse:
     if name == "$batch" and len(segments) == 1:
         if request.method != "POST":
             raise no_http_resource(request.url)
-        response: InternalResponse = peer("batch").handle_batch(
+        from crm2cr.emulators.dataverse import batch
+
+        return batch.handle_batch(
             emu,
             content_type=request.header("content-type"),
             body=request.body,
             headers=request.headers,
             caller=request.caller,
         )
-        return response
     if name == "$metadata":
         return functions.csdl(emu, request)
     unbound: dict[str, tuple[str, Callable[[DataverseEmulator, Request], InternalResponse]]] = {
@@ -99,12 +91,11 @@ def route(emu: DataverseEmulator, request: Request) -> InternalResponse:
     if name in SOLUTION_ACTIONS and len(segments) == 1:
         if request.method != "POST":
             raise no_http_resource(request.url)
-        function = getattr(peer("solutions"), SOLUTION_ACTIONS[name])
-        result: InternalResponse = function(emu, request.json_object(), request.caller)
-        return result
+        return solution_action(name)(emu, request.json_object(), request.caller)
     if first.name == "importjobs":
-        jobs: InternalResponse = peer("solutions").importjobs(emu, request, request.caller)
-        return jobs
+        from crm2cr.emulators.dataverse import solutions
+
+        return solutions.importjobs(emu, request, request.caller)
     if first.name in definitions.ROOTS:
         return definitions.handle(emu, request)
     entity = emu.metadata.by_set(first.name)
@@ -119,22 +110,42 @@ def bulk(
     """`POST /{set}/Microsoft.Dynamics.CRM.CreateMultiple` and friends (bulk.py)."""
     if request.method != "POST":
         raise no_http_resource(request.url)
-    function = getattr(peer("bulk"), BULK_ACTIONS[action])
-    result: InternalResponse = function(emu, entity, request.json_object(), request.caller)
-    return result
+    from crm2cr.emulators.dataverse import bulk as bulk_operations
+
+    functions = {
+        "CreateMultiple": bulk_operations.create_multiple,
+        "UpdateMultiple": bulk_operations.update_multiple,
+        "UpsertMultiple": bulk_operations.upsert_multiple,
+    }
+    return functions[action](emu, entity, request.json_object(), request.caller)
+
+
+def solution_action(name: str) -> Action:
+    from crm2cr.emulators.dataverse import solutions
+
+    actions: dict[str, Action] = {
+        "ImportSolution": solutions.import_solution,
+        "ExportSolution": solutions.export_solution,
+        "InsertOptionValue": solutions.insert_option_value,
+        "PublishXml": solutions.publish_xml,
+        "PublishAllXml": solutions.publish_all_xml,
+    }
+    return actions[name]
 
 
 def run_fetchxml(emu: DataverseEmulator, request: Request, entity: EntityDef) -> InternalResponse:
-    result: InternalResponse = peer("fetchxml").run_fetchxml(
+    from crm2cr.emulators.dataverse import fetchxml
+
+    return fetchxml.run_fetchxml(
         emu, entity, request.query["fetchXml"], request.headers, request.caller
     )
-    return result
 
 
 def dynamic_list_member_ids(emu: DataverseEmulator, list_row: dict[str, Any]) -> list[str]:
     """The members of a dynamic list: its FetchXML query's results (fetchxml.py)."""
-    ids: list[str] = peer("fetchxml").dynamic_list_member_ids(emu, list_row)
-    return ids
+    from crm2cr.emulators.dataverse import fetchxml
+
+    return fetchxml.dynamic_list_member_ids(emu, list_row)
 
 
 def retrieve_user_privileges(
@@ -142,7 +153,11 @@ def retrieve_user_privileges(
 ) -> InternalResponse:
     if request.method != "GET":
         raise no_http_resource(request.url)
-    result: InternalResponse = peer("security").retrieve_user_privileges(
-        emu, user_id, request.caller
-    )
-    return result
+    from crm2cr.emulators.dataverse import security
+
+    return security.retrieve_user_privileges(emu, user_id, request.caller)
+
+
+def peer(name: str) -> Any:
+    """A module of this package by name, loaded when first asked for (kept for callers)."""
+    return importlib.import_module(f"crm2cr.emulators.dataverse.{name}")

@@ -60,9 +60,9 @@ def seed(emu: DataverseEmulator, name: str) -> None:
 
 
 def seed_roles(emu: DataverseEmulator) -> None:
-    from crm2cr.emulators.dataverse.router import peer
+    from crm2cr.emulators.dataverse import security
 
-    peer("security").seed_security(emu)
+    security.seed_security(emu)
 
 
 def _insert(
