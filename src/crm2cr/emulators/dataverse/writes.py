@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 IGNORED_KEYS = frozenset({"@odata.type", "@odata.etag", "@odata.context", "@odata.id"})
 # Set by the service itself whatever a client sends (it keeps them consistent).
 AUTOMATIC = frozenset({"ownerid", "statecode", "statuscode", "businessunitid"})
+SYSTEM_LOOKUPS = frozenset(
+    {"ownerid", "owninguser", "owningteam", "owningbusinessunit", "createdby", "modifiedby"}
+)
 
 
 @dataclass
@@ -332,19 +335,21 @@ def _remove_references(
         )
         lists.delete_intersect_rows(emu, relationship, column, record_id)
     for other, nav in emu.metadata.one_to_many(entity.logical_name):
-        if other.is_intersect:
-            continue
         column = nav.attribute
+        # Intersect rows went above; ownership and audit columns keep naming the
+        # deleted principal, as the service keeps them (it refuses such deletes).
+        if other.is_intersect or column in SYSTEM_LOOKUPS:
+            continue
+        emu.store.ensure_index(other.logical_name, (column,))
         ids = emu.store.query(
             f"SELECT {quote(other.primary_id)} AS id FROM {quote(other.logical_name)} "
             f"WHERE {quote(column)} = ? AND {quote(column + '__type')} = ?",
             (record_id, entity.logical_name),
         )
         for found in ids:
-            values: Row = {column: None, f"{column}__type": None}
-            if column == "ownerid":
-                continue  # ownership moves nowhere; the service refuses such deletes instead
-            emu.store.update(other.logical_name, found["id"], values)
+            emu.store.update(
+                other.logical_name, found["id"], {column: None, f"{column}__type": None}
+            )
 
 
 def _check_unique_keys(
