@@ -60,22 +60,10 @@ def host_of(url: str) -> str:
 
 
 def _read() -> dict[str, Any]:
-    path = paths.file(FILE_NAME)
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"{path} cannot be read ({type(exc).__name__}).",
-            hint="Delete it and sign in again with 'crm2cr connect crm' / 'connect cleverreach'.",
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path} is not a JSON object.",
-            hint="Delete it and sign in again with 'crm2cr connect'.",
-        )
-    return data
+    return paths.read_json_object(
+        paths.file(FILE_NAME),
+        fix="Delete it and sign in again with 'crm2cr connect crm' / 'connect cleverreach'.",
+    )
 
 
 def _write(data: dict[str, Any]) -> None:

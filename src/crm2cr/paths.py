@@ -7,10 +7,14 @@ never mix.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import platformdirs
+
+from crm2cr.errors import ConfigError
 
 HOME_ENV = "CRM2CR_HOME"
 
@@ -49,3 +53,16 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def read_json_object(path: Path, *, fix: str) -> dict[str, Any]:
+    """A JSON object from a per-user file ({} when missing); damage is a ConfigError with `fix`."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read ({type(exc).__name__}).", hint=fix) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a JSON object.", hint=fix)
+    return data

@@ -44,21 +44,9 @@ class FileSecretStore:
     kind = "file"
 
     def _read(self) -> dict[str, str]:
-        path = paths.file(FILE_NAME)
-        if not path.exists():
-            return {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(
-                f"The secret file {path} cannot be read ({type(exc).__name__}).",
-                hint="Delete it and sign in again with 'crm2cr connect'.",
-            ) from None
-        if not isinstance(data, dict):
-            raise ConfigError(
-                f"The secret file {path} is not a JSON object.",
-                hint="Delete it and sign in again with 'crm2cr connect'.",
-            )
+        data = paths.read_json_object(
+            paths.file(FILE_NAME), fix="Delete it and sign in again with 'crm2cr connect'."
+        )
         return {str(k): str(v) for k, v in data.items()}
 
     def get(self, name: str) -> str | None:

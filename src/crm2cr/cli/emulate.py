@@ -59,8 +59,8 @@ def _announce(url: str) -> None:
     sys.stdout.flush()
 
 
-@app.command("dataverse")
-def dataverse(
+def _emulate(
+    ctx: typer.Context,
     port: PortOpt = 0,
     seed: SeedOpt = "empty",
     data: DataOpt = None,
@@ -70,42 +70,29 @@ def dataverse(
     no_limits: NoLimitsOpt = False,
     random_seed: RandomSeedOpt = None,
 ) -> None:
-    """Run the Dataverse Web API emulator; the first line printed is the organisation URL.
+    options = _options(seed, data, latency_ms, fault_rate, auth, no_limits, random_seed)
+    emulator: Any
+    if ctx.info_name == "dataverse":
+        from crm2cr.emulators.dataverse.app import DataverseEmulator
 
-    Example: crm2cr emulate dataverse --seed demo --port 8701
-    """
-    from crm2cr.emulators.dataverse.app import DataverseEmulator
+        emulator = DataverseEmulator(options)
+    else:
+        from crm2cr.emulators.cleverreach.app import CleverReachEmulator
 
-    emulator = DataverseEmulator(
-        _options(seed, data, latency_ms, fault_rate, auth, no_limits, random_seed)
-    )
+        emulator = CleverReachEmulator(options)
     try:
         run_foreground(emulator, port=port, announce=_announce)
     finally:
         emulator.close()
 
 
-@app.command("cleverreach")
-def cleverreach(
-    port: PortOpt = 0,
-    seed: SeedOpt = "empty",
-    data: DataOpt = None,
-    latency_ms: LatencyOpt = 0.0,
-    fault_rate: FaultRateOpt = 0.0,
-    auth: AuthOpt = "dev",
-    no_limits: NoLimitsOpt = False,
-    random_seed: RandomSeedOpt = None,
-) -> None:
-    """Run the CleverReach REST API v3 emulator; the first line printed is its base URL.
-
-    Example: crm2cr emulate cleverreach --seed demo --port 8702
-    """
-    from crm2cr.emulators.cleverreach.app import CleverReachEmulator
-
-    emulator = CleverReachEmulator(
-        _options(seed, data, latency_ms, fault_rate, auth, no_limits, random_seed)
-    )
-    try:
-        run_foreground(emulator, port=port, announce=_announce)
-    finally:
-        emulator.close()
+app.command(
+    "dataverse",
+    help="Run the Dataverse Web API emulator; the first line printed is the organisation URL."
+    "\n\nExample: crm2cr emulate dataverse --seed demo --port 8701",
+)(_emulate)
+app.command(
+    "cleverreach",
+    help="Run the CleverReach REST API v3 emulator; the first line printed is its base URL."
+    "\n\nExample: crm2cr emulate cleverreach --seed demo --port 8702",
+)(_emulate)

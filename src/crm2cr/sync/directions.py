@@ -205,13 +205,25 @@ def _pull(member: Member, receiver: Receiver, link: Link | None, d: Decision) ->
         why = because(Code.CLEVERREACH_CHANGED, fields=fields(changes))
     else:
         why = because(Code.MIRROR_CLEVERREACH, fields=fields(changes))
+    _update_record(d, member, receiver, changes, new_email, why)
+
+
+def _update_record(
+    d: Decision,
+    member: Member,
+    receiver: Receiver,
+    values: dict[str, str],
+    new_email: str,
+    why: Reason,
+) -> None:
+    """Write CleverReach's values (and address) onto the CRM record."""
     d.add(
         UpdateRecord(
             why,
             receiver.email,
             record_id=member.id,
             receiver_id=receiver.id,
-            values=changes,
+            values=values,
             new_email=new_email,
         )
     )
@@ -356,16 +368,7 @@ def _merge(member: Member, receiver: Receiver, link: Link | None, d: Decision) -
             if new_email
             else because(Code.CLEVERREACH_CHANGED, fields=fields(pull))
         )
-        d.add(
-            UpdateRecord(
-                why,
-                receiver.email,
-                record_id=member.id,
-                receiver_id=receiver.id,
-                values=pull,
-                new_email=new_email,
-            )
-        )
+        _update_record(d, member, receiver, pull, new_email, why)
     return make_link(
         d,
         member.id,
