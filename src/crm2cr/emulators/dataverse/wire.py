@@ -100,9 +100,14 @@ def parse_segments(raw_path: str) -> list[Segment]:
 
 
 def parse_query(query: str) -> dict[str, str]:
-    """Query options; the first occurrence wins; `+` stays a plus as in OData URLs."""
+    """Query options; the first occurrence wins.
+
+    `+` is a space, as the service's query-string decoding reads it: clients that
+    form-encode `$filter=statecode eq 0` send `statecode+eq+0`, and a literal
+    plus must be sent as %2B (reference §4.1).
+    """
     options: dict[str, str] = {}
-    for name, value in parse_qsl(query.replace("+", "%2B"), keep_blank_values=True):
+    for name, value in parse_qsl(query, keep_blank_values=True):
         options.setdefault(name, value)
     return options
 
