@@ -33,6 +33,8 @@ MAX_MEMBER_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200  # deflate rarely beats ~20:1 on XML; far beyond that is a bomb
 
+SUPPORTED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+
 _DRIVE = re.compile(r"[A-Za-z]:")
 HINT = "Use the file 'crm2cr solution download' writes, or a solution exported from Dataverse."
 
@@ -66,10 +68,6 @@ def _unpack(data: bytes) -> dict[str, bytes]:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
         raise InvalidInput(
             f"The solution file is not a readable zip archive ({exc}).", hint=HINT
-        ) from exc
-    except NotImplementedError as exc:
-        raise InvalidInput(
-            f"The solution file uses an unsupported zip compression ({exc}).", hint=HINT
         ) from exc
     for required in (SOLUTION_XML, CUSTOMIZATIONS_XML):
         if required not in members:
@@ -131,6 +129,12 @@ def _check_member_name(name: str) -> None:
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    if info.compress_type not in SUPPORTED_COMPRESSION:
+        raise InvalidInput(
+            f"The solution file's {info.filename!r} uses an unsupported zip compression "
+            f"(method {info.compress_type}); solution files are stored or deflated.",
+            hint=HINT,
+        )
     # Headers can lie about sizes: read one byte past the limit to catch that.
     with archive.open(info) as stream:
         data = stream.read(MAX_MEMBER_BYTES + 1)

@@ -178,3 +178,15 @@ def test_invalid_manifest_is_named(
 ) -> None:
     with pytest.raises(InvalidInput, match=message):
         read_solution_zip(rezip(_edited(members, "solution.xml", old, new)))
+
+
+def test_an_unsupported_compression_is_refused_by_name(members: Mapping[str, bytes]) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_BZIP2) as packed:
+        for name, data in members.items():
+            packed.writestr(name, data)
+    with pytest.raises(InvalidInput, match="unsupported zip compression"):
+        read_solution_zip(buffer.getvalue())
