@@ -18,6 +18,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from crm2cr.emulators.dataverse.errors import bad_request
+from crm2cr.emulators.dataverse.fetchxml_dates import ON_OPERATORS, RELATIVE_OPERATORS
 
 MAX_COUNT = 5000
 
@@ -42,39 +43,26 @@ NO_VALUE_OPERATORS = frozenset(
         "ne-businessid",
     }
 )
-ONE_VALUE_OPERATORS = frozenset(
-    {
-        "eq",
-        "ne",
-        "neq",
-        "gt",
-        "ge",
-        "lt",
-        "le",
-        "like",
-        "not-like",
-        "begins-with",
-        "not-begin-with",
-        "ends-with",
-        "not-end-with",
-        "on",
-        "not-on",
-        "on-or-before",
-        "on-or-after",
-        "last-x-hours",
-        "next-x-hours",
-        "last-x-days",
-        "next-x-days",
-        "last-x-weeks",
-        "next-x-weeks",
-        "last-x-months",
-        "next-x-months",
-        "last-x-years",
-        "next-x-years",
-        "older-than-x-days",
-        "older-than-x-months",
-        "older-than-x-years",
-    }
+ONE_VALUE_OPERATORS = (
+    frozenset(
+        {
+            "eq",
+            "ne",
+            "neq",
+            "gt",
+            "ge",
+            "lt",
+            "le",
+            "like",
+            "not-like",
+            "begins-with",
+            "not-begin-with",
+            "ends-with",
+            "not-end-with",
+        }
+    )
+    | ON_OPERATORS
+    | RELATIVE_OPERATORS
 )
 LIST_OPERATORS = frozenset({"in", "not-in"})
 RANGE_OPERATORS = frozenset({"between", "not-between"})
